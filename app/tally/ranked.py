@@ -1,0 +1,477 @@
+"""Ranked-ballot elections: the shared ballot types and instant-runoff voting (IRV).
+
+* :class:`RankedElection` / :class:`RankedBallot` are the input of every ranked rule (IRV here, Scottish STV
+  in :mod:`app.tally.stv`, Schulze in :mod:`app.tally.schulze`).
+* :func:`count_irv` counts instant-runoff voting (the alternative vote; e.g. Wikipedia, "Instant-runoff
+  voting"; the Electoral Reform Society's description of the Alternative Vote): in each round every ballot
+  counts, at its weight, for its highest-ranked continuing candidate; a candidate with more than half the
+  votes of the continuing (non-exhausted) ballots is elected; otherwise the candidate with the fewest votes
+  is eliminated.  Ties for elimination are broken by :mod:`app.tally.tiebreak` (default: backwards, then lot).
+
+The counting engine works on a padded 2-D integer array of rankings and a weight vector with identical
+ballots merged, and moves only the ballots of the eliminated candidate each round; all arithmetic is integer.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from app.tally.records import InputError, Lot, VerificationError
+from app.tally.tiebreak import TIEBREAKS, TieBreak, break_tie
+
+IntArray = npt.NDArray[np.int64]
+
+#: Largest total ballot weight the engine accepts (tallies go through float64 bincount, exact below 2**53).
+MAX_TOTAL_WEIGHT = 2**53 - 1
+#: Largest total weight for which :func:`count_irv` repeats the count with pyrankvote (one object per vote).
+PYRANKVOTE_MAX_WEIGHT = 200_000
+
+
+# --------------------------------------------------------------------------------------------------------
+# Ballot types
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RankedBallot:
+    """One ranking (0-based candidate indices, most preferred first) and its weight.
+
+    The weight is the number of identical ballot papers, or the weight delegated to a delegate's ballot.
+    """
+
+    ranking: tuple[int, ...]
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedElection:
+    """A ranked election: candidate names, withdrawn candidates, seats and weighted rankings.
+
+    Construction validates the input (raising :class:`InputError`) and merges identical rankings, keeping
+    the order of first appearance.  Withdrawn candidates stay in ``candidates`` (so indices are stable) but
+    are skipped in every ranking when counting; a ballot ranking nobody else is then invalid (empty).
+    """
+
+    candidates: tuple[str, ...]
+    ballots: tuple[RankedBallot, ...]
+    seats: int = 1
+    withdrawn: frozenset[int] = field(default_factory=frozenset)
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.candidates)
+        if n == 0:
+            raise InputError("an election needs at least one candidate")
+        if len(set(self.candidates)) != n:
+            dupes = sorted({c for c in self.candidates if self.candidates.count(c) > 1})
+            raise InputError(f"candidate names must be unique; repeated: {', '.join(dupes)}")
+        if any(not c.strip() for c in self.candidates):
+            raise InputError("candidate names must not be blank")
+        if self.seats < 1:
+            raise InputError(f"seats must be at least 1, got {self.seats}")
+        for w in self.withdrawn:
+            if not 0 <= w < n:
+                raise InputError(f"withdrawn candidate index {w} out of range 0..{n - 1}")
+        merged: dict[tuple[int, ...], int] = {}
+        for b in self.ballots:
+            if b.weight < 0:
+                raise InputError(f"ballot weight must not be negative, got {b.weight}")
+            seen: set[int] = set()
+            for c in b.ranking:
+                if not 0 <= c < n:
+                    raise InputError(f"ballot ranks candidate index {c}, out of range 0..{n - 1}")
+                if c in seen:
+                    raise InputError(f"ballot ranks candidate {self.candidates[c]!r} more than once")
+                seen.add(c)
+            if b.weight:
+                merged[b.ranking] = merged.get(b.ranking, 0) + b.weight
+        if len(merged) != len(self.ballots):
+            object.__setattr__(self, "ballots", tuple(RankedBallot(r, w) for r, w in merged.items()))
+        if self.total_weight > MAX_TOTAL_WEIGHT:
+            raise InputError(f"total ballot weight exceeds {MAX_TOTAL_WEIGHT}")
+
+    @classmethod
+    def from_rankings(
+        cls,
+        candidates: Sequence[str],
+        rankings: Iterable[Sequence[str | int]],
+        *,
+        weights: Iterable[int] | None = None,
+        seats: int = 1,
+        withdrawn: Iterable[str | int] = (),
+        title: str = "",
+    ) -> RankedElection:
+        """Build an election from rankings given as candidate names or 0-based indices."""
+        cands = tuple(candidates)
+        index = {name: i for i, name in enumerate(cands)}
+
+        def idx(c: str | int) -> int:
+            if isinstance(c, int):
+                return c
+            try:
+                return index[c]
+            except KeyError:
+                raise InputError(f"unknown candidate {c!r}") from None
+
+        rank_list = [tuple(idx(c) for c in r) for r in rankings]
+        weight_list = [1] * len(rank_list) if weights is None else list(weights)
+        if len(weight_list) != len(rank_list):
+            raise InputError("weights and rankings differ in length")
+        return cls(
+            candidates=cands,
+            ballots=tuple(RankedBallot(r, w) for r, w in zip(rank_list, weight_list, strict=True)),
+            seats=seats,
+            withdrawn=frozenset(idx(c) for c in withdrawn),
+            title=title,
+        )
+
+    @property
+    def total_weight(self) -> int:
+        """Sum of all ballot weights (including ballots that rank only withdrawn candidates)."""
+        return sum(b.weight for b in self.ballots)
+
+    def to_arrays(self) -> tuple[IntArray, IntArray]:
+        """Rankings with withdrawn candidates removed, as ``(prefs, weights)``.
+
+        ``prefs`` is an ``(m, L)`` int64 array padded with -1 (``L`` = longest ranking), ``weights`` an
+        ``(m,)`` int64 array.  Ballots left empty are dropped; rankings that became identical are merged.
+        """
+        rows = [
+            (tuple(c for c in b.ranking if c not in self.withdrawn), b.weight) for b in self.ballots
+        ]
+        return _rows_to_arrays(rows)
+
+
+def _rows_to_arrays(rows: Iterable[tuple[tuple[int, ...], int]]) -> tuple[IntArray, IntArray]:
+    merged: dict[tuple[int, ...], int] = {}
+    for r, w in rows:
+        if r and w:
+            merged[r] = merged.get(r, 0) + w
+    width = max((len(r) for r in merged), default=0)
+    prefs = np.full((len(merged), max(width, 1)), -1, dtype=np.int64)
+    weights = np.zeros(len(merged), dtype=np.int64)
+    for i, (r, w) in enumerate(merged.items()):
+        prefs[i, : len(r)] = r
+        weights[i] = w
+    return prefs, weights
+
+
+def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> tuple[IntArray, IntArray]:
+    """Merge identical rows of a padded ranking array (``-1`` = no preference), summing their weights.
+
+    Vectorised: rows are encoded as integers when that fits in int64, otherwise ``np.unique(axis=0)``.
+    Rows with no preference and zero-weight rows are dropped.
+    """
+    p = np.asarray(prefs, dtype=np.int64)
+    if p.ndim != 2:
+        raise InputError("rankings must be a 2-D array")
+    w = np.ones(p.shape[0], dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    if w.shape != (p.shape[0],):
+        raise InputError("weights must have one entry per ranking")
+    if (w < 0).any():
+        raise InputError("ballot weights must not be negative")
+    keep = (p[:, 0] >= 0) & (w > 0) if p.shape[1] else np.zeros(p.shape[0], dtype=bool)
+    p, w = p[keep], w[keep]
+    if p.shape[0] == 0:
+        return np.full((0, max(p.shape[1], 1)), -1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    base = int(p.max()) + 2
+    if base ** p.shape[1] < 2**62:
+        key = np.zeros(p.shape[0], dtype=np.int64)
+        for j in range(p.shape[1]):
+            key = key * base + (p[:, j] + 1)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(p, axis=0, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=w.astype(np.float64)).astype(np.int64)
+    return p[first], summed
+
+
+# --------------------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What the independent check covered: ``status`` is ``"agrees"``, ``"not-applicable"``,
+    ``"skipped"`` or ``"disagrees-on-tie"`` (the two counts broke a tie differently), with a sentence."""
+
+    checker: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class IrvRound:
+    """One IRV round: votes per continuing candidate, exhausted weight, and what the round decided."""
+
+    number: int
+    votes: Mapping[str, int]
+    exhausted: int
+    continuing_total: int
+    eliminated: str | None
+    elected: str | None
+    tie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IrvResult:
+    """The outcome of :func:`count_irv`.
+
+    ``winner`` is ``None`` only when there was nobody to elect (no candidates after withdrawals).
+    ``total_weight`` counts every ballot, ``valid_weight`` those that rank at least one continuing candidate
+    at round 1.  ``lots`` lists every tie decided by lot; ``verification`` says what pyrankvote's
+    independent count covered.
+    """
+
+    rule: Literal["irv"]
+    candidates: tuple[str, ...]
+    winner: str | None
+    rounds: tuple[IrvRound, ...]
+    lots: tuple[Lot, ...]
+    tiebreak: TieBreak
+    seed: int | None
+    total_weight: int
+    valid_weight: int
+    verification: Verification
+
+    @property
+    def elected(self) -> tuple[str, ...]:
+        return () if self.winner is None else (self.winner,)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Engine
+# --------------------------------------------------------------------------------------------------------
+
+
+def first_continuing(prefs: IntArray, pos: IntArray, rows: IntArray, continuing: npt.NDArray[np.bool_]) -> None:
+    """Advance ``pos[rows]`` in place to each row's first preference for a continuing candidate.
+
+    ``prefs`` must carry a final column of -1, so a row that runs out of preferences stops there.
+    Vectorised over rows; loops at most once per ranking position.
+    """
+    sub = rows
+    while sub.size:
+        cand = prefs[sub, pos[sub]]
+        stuck = (cand >= 0) & ~continuing[np.maximum(cand, 0)]
+        sub = sub[stuck]
+        pos[sub] += 1
+
+
+def _irv_engine(
+    names: Sequence[str],
+    prefs_in: IntArray,
+    weights: IntArray,
+    *,
+    tiebreak: TieBreak,
+    rng: random.Random,
+    progress: bool = False,
+) -> tuple[str | None, list[IrvRound], list[Lot], int, bool]:
+    """Count IRV on merged arrays.  Returns winner, rounds, lots, valid weight and whether any tie arose."""
+    n = len(names)
+    m = prefs_in.shape[0]
+    prefs = np.concatenate([prefs_in, np.full((m, 1), -1, dtype=np.int64)], axis=1)
+    pos = np.zeros(m, dtype=np.int64)
+    continuing = np.ones(n, dtype=bool)
+    all_rows = np.arange(m, dtype=np.int64)
+    first_continuing(prefs, pos, all_rows, continuing)
+    current = prefs[all_rows, pos]
+    live = current >= 0
+    tally = np.bincount(current[live], weights=weights[live].astype(np.float64), minlength=n).astype(np.int64)
+    total = int(weights.sum())
+    valid = int(tally.sum())
+    history: list[list[int]] = []
+    rounds: list[IrvRound] = []
+    lots: list[Lot] = []
+    any_tie = False
+    number = 0
+    while True:
+        number += 1
+        cont_idx = [c for c in range(n) if continuing[c]]
+        votes = {names[c]: int(tally[c]) for c in cont_idx}
+        cont_total = int(sum(int(tally[c]) for c in cont_idx))
+        exhausted = total - cont_total
+        if not cont_idx:
+            rounds.append(IrvRound(number, votes, exhausted, cont_total, None, None))
+            return None, rounds, lots, valid, any_tie
+        top = max(cont_idx, key=lambda c: int(tally[c]))
+        if 2 * int(tally[top]) > cont_total or len(cont_idx) == 1:
+            rounds.append(IrvRound(number, votes, exhausted, cont_total, None, names[top]))
+            return names[top], rounds, lots, valid, any_tie
+        low = min(int(tally[c]) for c in cont_idx)
+        lowest = [c for c in cont_idx if int(tally[c]) == low]
+        tie_note: str | None = None
+        if len(lowest) > 1:
+            any_tie = True
+            outcome = break_tie(
+                lowest,
+                history,
+                lowest=True,
+                names=names,
+                rng=rng,
+                stage=number,
+                purpose="exclude",
+                method=tiebreak,
+            )
+            loser = outcome.chosen
+            tie_note = outcome.explanation
+            if outcome.lot is not None:
+                lots.append(outcome.lot)
+        else:
+            loser = lowest[0]
+        rounds.append(IrvRound(number, votes, exhausted, cont_total, names[loser], None, tie_note))
+        history.append([int(v) for v in tally])
+        if progress:
+            import sys
+
+            print(f"  round {number}: eliminated {names[loser]}", file=sys.stderr)
+        # Move the eliminated candidate's ballots to their next continuing preference.
+        continuing[loser] = False
+        moved = np.nonzero(current == loser)[0]
+        pos[moved] += 1
+        first_continuing(prefs, pos, moved, continuing)
+        new = prefs[moved, pos[moved]]
+        current[moved] = new
+        ok = new >= 0
+        if ok.any():
+            tally += np.bincount(new[ok], weights=weights[moved][ok].astype(np.float64), minlength=n).astype(
+                np.int64
+            )
+        tally[loser] = 0
+
+
+def _check_tiebreak(tiebreak: str) -> TieBreak:
+    for t in TIEBREAKS:
+        if t == tiebreak:
+            return t
+    raise InputError(f"unknown tie-break {tiebreak!r}; expected one of {', '.join(TIEBREAKS)}")
+
+
+def count_irv_arrays(
+    candidates: Sequence[str],
+    prefs: npt.ArrayLike,
+    weights: npt.ArrayLike | None = None,
+    *,
+    tiebreak: str = "backwards",
+    seed: int | None = 0,
+    rng: random.Random | None = None,
+    progress: bool = False,
+) -> IrvResult:
+    """Count IRV on bulk data without building per-ballot objects (no pyrankvote check).
+
+    ``prefs`` is an ``(m, L)`` integer array of 0-based candidate indices padded with -1; ``weights`` an
+    optional ``(m,)`` array of integer weights.  Identical rows are merged first.
+    """
+    names = tuple(candidates)
+    p, w = merge_arrays(prefs, weights)
+    if p.size and (int(p.max()) >= len(names)):
+        raise InputError(f"ranking refers to candidate index {int(p.max())}, but only {len(names)} candidates")
+    if int(w.sum()) > MAX_TOTAL_WEIGHT:
+        raise InputError(f"total ballot weight exceeds {MAX_TOTAL_WEIGHT}")
+    tb = _check_tiebreak(tiebreak)
+    generator = rng if rng is not None else random.Random(seed)
+    winner, rounds, lots, valid, _ = _irv_engine(names, p, w, tiebreak=tb, rng=generator, progress=progress)
+    return IrvResult(
+        "irv",
+        names,
+        winner,
+        tuple(rounds),
+        tuple(lots),
+        tb,
+        seed if rng is None else None,
+        int(w.sum()),
+        valid,
+        Verification("pyrankvote", "skipped", "count_irv_arrays does not repeat the count with pyrankvote"),
+    )
+
+
+def count_irv(
+    election: RankedElection,
+    *,
+    tiebreak: str = "backwards",
+    seed: int | None = 0,
+    rng: random.Random | None = None,
+    verify: bool = True,
+    progress: bool = False,
+) -> IrvResult:
+    """Count ``election`` by instant-runoff voting (single winner; ``election.seats`` is ignored).
+
+    Rule (alternative vote / IRV, e.g. Wikipedia "Instant-runoff voting"): each round, every ballot counts at
+    its weight for its highest-ranked continuing candidate; ballots with no continuing candidate left are
+    *exhausted* and reported per round.  If a candidate has more than half of the continuing votes (strict
+    majority) they are elected; otherwise the candidate with the fewest votes is eliminated.  A tie for
+    fewest is broken by ``tiebreak``: ``"backwards"`` (default: fewest votes at the most recent earlier round
+    at which the tied candidates differed), ``"forwards"`` (earliest such round) or ``"lot"``; then by lot
+    with ``rng`` (or ``random.Random(seed)``), recorded in ``lots``.  Withdrawn candidates are skipped.
+
+    With ``verify`` (default) the count is repeated with ``pyrankvote.instant_runoff_voting`` (each ballot
+    repeated by its weight; skipped above :data:`PYRANKVOTE_MAX_WEIGHT`).  pyrankvote elects at exactly 50%
+    and breaks ties its own way, so only the winner is compared and only when no lot was drawn; a
+    disagreement on a count without any tie raises :class:`VerificationError`.
+    """
+    tb = _check_tiebreak(tiebreak)
+    generator = rng if rng is not None else random.Random(seed)
+    names = election.candidates
+    prefs, weights = election.to_arrays()
+    winner, rounds, lots, valid, any_tie = _irv_engine(
+        names, prefs, weights, tiebreak=tb, rng=generator, progress=progress
+    )
+    if verify:
+        verification = _verify_with_pyrankvote(election, winner, lots, any_tie)
+    else:
+        verification = Verification("pyrankvote", "skipped", "verification not requested")
+    return IrvResult(
+        "irv",
+        names,
+        winner,
+        tuple(rounds),
+        tuple(lots),
+        tb,
+        seed if rng is None else None,
+        election.total_weight,
+        valid,
+        verification,
+    )
+
+
+def _verify_with_pyrankvote(
+    election: RankedElection, winner: str | None, lots: Sequence[Lot], any_tie: bool
+) -> Verification:
+    import pyrankvote  # type: ignore[import-untyped]
+
+    checker = f"pyrankvote {getattr(pyrankvote, '__version__', '')}".strip()
+    if lots:
+        return Verification(checker, "not-applicable", "a tie was broken by lot, so the winner may legitimately differ")
+    total = election.total_weight
+    if total > PYRANKVOTE_MAX_WEIGHT:
+        return Verification(
+            checker,
+            "skipped",
+            f"total weight {total} exceeds {PYRANKVOTE_MAX_WEIGHT}; pyrankvote needs one object per vote",
+        )
+    active = [i for i in range(len(election.candidates)) if i not in election.withdrawn]
+    if not active or winner is None:
+        return Verification(checker, "not-applicable", "no candidates to elect")
+    cands = {i: pyrankvote.Candidate(election.candidates[i]) for i in active}
+    ballots: list[object] = []
+    for b in election.ballots:
+        ranking = [cands[c] for c in b.ranking if c in cands]
+        ballots.extend(pyrankvote.Ballot(ranked_candidates=ranking) for _ in range(b.weight))
+    result = pyrankvote.instant_runoff_voting([cands[i] for i in active], ballots)
+    theirs = [c.name for c in result.get_winners()]
+    if theirs == [winner]:
+        return Verification(checker, "agrees", "winner agrees with pyrankvote")
+    if any_tie:
+        return Verification(
+            checker,
+            "disagrees-on-tie",
+            f"pyrankvote elected {', '.join(theirs)}; the count had a tie, which pyrankvote breaks differently",
+        )
+    raise VerificationError(f"pyrankvote elected {', '.join(theirs) or 'nobody'}, this count elected {winner}")
