@@ -1,0 +1,555 @@
+"""The Method of Equal Shares (MES) with its completions, in exact arithmetic.
+
+Rule: Peters & Skowron, *Proportionality and the Limits of Welfarism* (EC 2021), and Peters, Pierczyński &
+Skowron, *Proportional Participatory Budgeting with Additive Utilities* (NeurIPS 2021); as computed by the
+equalshares.net compute tool (``methodOfEqualSharesWorker.js``) and by pabutools'
+``method_of_equal_shares``.  Every voter starts with an equal share ``e`` of the budget (``budget / n`` where
+``n`` counts every ballot, blank ones included, each ``weight`` times).  In each round, for every project still
+in the running, find the smallest price ``rho`` per unit of utility such that its supporters, each paying
+``min(remaining money, rho * utility)``, cover its cost; projects whose supporters together have less money
+than the cost drop out for good.  The project with the smallest ``rho`` (largest *effective vote count*) is
+funded and its supporters pay.  Stop when no project is affordable.
+
+Utilities: ``cost`` (equalshares.net default; a supporter's utility for a project is its cost, times the points
+for points ballots) or ``approval`` (1 per supported project, or the points).
+
+Ties (equal ``rho``): more supporters first (weighted number of ballots supporting the project), then lower
+cost (/work/shared/data/README.md, the compute tool's "maxVotes, minCost"), then by lot with the seeded
+``random.Random`` (recorded as a :class:`~app.tally.records.Lot`).  Projects that cost nothing and have support
+are funded before the first round (as pabutools does).
+
+Completions (README "Notes on the rules"):
+
+* ``add1``: rerun MES with each voter's money raised by one currency unit at a time; keep the last outcome
+  whose cost is within the budget; stop as soon as the next raise would overspend (no early stop when an
+  outcome becomes exhaustive).  If every supported project together fits in the budget, no raise can ever
+  overspend; the raises then end at the outcome funding every supported project (reached once each voter's
+  money is at least the largest cost).
+* ``add1-greedy``: ``add1``, then greedy by votes with the money left.
+* ``add1-comparison``: ``add1``, then the comparison step against greedy by votes
+  (:func:`app.tally.budget.compare_outcomes`): the greedy outcome replaces Equal Shares' when strictly more
+  voters prefer it.
+* ``greedy``: plain MES, then greedy by votes with the money left.
+
+Exactness: decisions are made on exact rationals.  For speed, each voter group's money is also tracked as a
+float; a float comparison is trusted only when its margin exceeds a bound on the accumulated rounding error,
+otherwise the exact value is computed.  Exact money of a group is ``e - sum_r rho_r * u_r`` over the rounds
+``r`` in which it paid in full share (``0`` once it has paid its last money), so exact sums over any set of
+groups need only integer numpy sums and one rational product per round.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from app.tally.budget import (
+    BudgetElection,
+    BudgetResult,
+    BudgetRound,
+    Comparison,
+    Reason,
+    approval_counts,
+    compare_outcomes,
+    greedy,
+    project_scores,
+    utilities,
+    validate,
+)
+from app.tally.records import InputError, Lot
+
+__all__ = ["MESRun", "Prepared", "equal_shares", "prepare", "run_mes"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Ballots grouped for Equal Shares: identical ballots form one group with multiplicity ``mult``.
+
+    ``sup[j]`` are the (sorted) groups supporting project ``j``, ``util[j]`` their utilities (integers),
+    ``wutil[j] = mult[sup[j]] * util[j]``; ``n`` is the total weight of all ballots (blank ones too).
+    """
+
+    ids: tuple[str, ...]
+    cost: tuple[int, ...]
+    votes: tuple[int, ...]
+    mult: IntArray
+    n: int
+    sup: tuple[IntArray, ...]
+    util: tuple[IntArray, ...]
+    wutil: tuple[IntArray, ...]
+    total_util: tuple[int, ...]
+    utility: str
+
+
+def prepare(election: BudgetElection, utility: str = "cost") -> Prepared:
+    """Group identical ballots and compute each supporter's utility (see module docstring)."""
+    if utility not in ("cost", "approval"):
+        raise InputError(f"unknown utility {utility!r} (expected 'cost' or 'approval')")
+    index = {p.id: j for j, p in enumerate(election.projects)}
+    costs = [p.cost for p in election.projects]
+    groups: dict[tuple[tuple[int, int], ...], int] = {}
+    n = 0
+    for b, u in zip(election.ballots, utilities(election), strict=True):
+        n += b.weight
+        if b.weight == 0:
+            continue
+        key = tuple(sorted((index[p], x) for p, x in u.items() if x > 0))
+        if key:
+            groups[key] = groups.get(key, 0) + b.weight
+    keys = list(groups)
+    mult = np.array([groups[k] for k in keys], dtype=np.int64)
+    m = len(costs)
+    sup_l: list[list[int]] = [[] for _ in range(m)]
+    util_l: list[list[int]] = [[] for _ in range(m)]
+    for g, key in enumerate(keys):
+        for j, x in key:
+            sup_l[j].append(g)
+            util_l[j].append(x * costs[j] if utility == "cost" else x)
+    sup = tuple(np.array(s, dtype=np.int64) for s in sup_l)
+    util = tuple(np.array(u, dtype=np.int64) for u in util_l)
+    limit = 2**62
+    for j in range(m):
+        if util_l[j] and max(util_l[j]) * int(mult.sum()) >= limit:
+            raise InputError("utilities too large for exact Equal Shares arithmetic")
+    wutil = tuple(mult[s] * u for s, u in zip(sup, util, strict=True))
+    votes = approval_counts(election)
+    return Prepared(
+        ids=tuple(p.id for p in election.projects),
+        cost=tuple(costs),
+        votes=tuple(votes[p.id] for p in election.projects),
+        mult=mult,
+        n=n,
+        sup=sup,
+        util=util,
+        wutil=wutil,
+        total_util=tuple(int(w.sum()) for w in wutil),
+        utility=utility,
+    )
+
+
+@dataclass
+class MESRun:
+    """Outcome of one Equal Shares run with each voter's starting money ``endowment``."""
+
+    endowment: Fraction
+    selected: list[int] = field(default_factory=list)
+    prices: list[Fraction] = field(default_factory=list)
+    dropped: dict[int, tuple[int, Fraction]] = field(default_factory=dict)  # j -> (round, money behind it)
+    lots: list[Lot] = field(default_factory=list)
+    free: list[int] = field(default_factory=list)
+
+    @property
+    def funded(self) -> list[int]:
+        return self.free + self.selected
+
+
+class _State:
+    """Money of every group during one run (see the module docstring for the representation)."""
+
+    def __init__(self, prep: Prepared, endowment: Fraction) -> None:
+        self.prep = prep
+        self.e = endowment
+        g = len(prep.mult)
+        self.alive: BoolArray = np.ones(g, dtype=np.bool_)
+        self.money: FloatArray = np.full(g, float(endowment), dtype=np.float64)
+        self.rho: list[Fraction] = []
+        self.rich: list[IntArray] = []
+        self.rich_u: list[IntArray] = []
+        self.rich_wu: list[IntArray] = []
+        self.scale = float(endowment) if endowment > 0 else 1.0
+
+    @property
+    def err(self) -> float:
+        """Bound on the absolute error of any float ``money`` entry (very generous)."""
+        return 1e-10 * self.scale * (1 + len(self.rho))
+
+    def exact_sum(self, groups: IntArray) -> Fraction:
+        """Exact total money (times multiplicity) of ``groups`` (sorted, distinct)."""
+        groups = groups[self.alive[groups]]
+        if len(groups) == 0:
+            return Fraction(0)
+        mult = self.prep.mult
+        total = self.e * int(mult[groups].sum())
+        if self.rho:
+            mask = np.zeros(len(mult), dtype=np.bool_)
+            mask[groups] = True
+            for r, rho in enumerate(self.rho):
+                k = int(self.rich_wu[r][mask[self.rich[r]]].sum())
+                if k:
+                    total -= rho * k
+        return total
+
+    def exact_money(self, groups: IntArray) -> tuple[list[int], int]:
+        """Exact money of each of ``groups`` as numerators over a common denominator ``D``."""
+        d = self.e.denominator
+        for rho in self.rho:
+            d = d * rho.denominator // math.gcd(d, rho.denominator)
+        nums = [int(self.e * d)] * len(groups)
+        for r, rho in enumerate(self.rho):
+            k = int(rho * d)
+            rich = self.rich[r]
+            pos = np.searchsorted(rich, groups)
+            pos_c = np.minimum(pos, len(rich) - 1)
+            hit = (rich[pos_c] == groups) & (pos < len(rich))
+            for t in np.nonzero(hit)[0].tolist():
+                nums[t] -= k * int(self.rich_u[r][pos_c[t]])
+        alive = self.alive[groups]
+        for t in np.nonzero(~alive)[0].tolist():
+            nums[t] = 0
+        return nums, d
+
+
+@dataclass
+class _Eval:
+    rho: Fraction
+    rich: IntArray
+    rich_u: IntArray
+    poor: IntArray
+
+
+def _evaluate(st: _State, j: int) -> _Eval | Fraction:
+    """Price of project ``j`` now, or (as a bare Fraction) its supporters' total money if they cannot afford it."""
+    prep = st.prep
+    c = prep.cost[j]
+    s_all = prep.sup[j]
+    keep = st.alive[s_all]
+    s = s_all[keep]
+    u = prep.util[j][keep]
+    if len(s) == 0:
+        return Fraction(0)
+    w = prep.mult[s]
+    b = st.money[s]
+    wb = w * b
+    money = float(wb.sum())
+    tol = st.err * float(w.sum()) + 1e-12 * c
+    if money < c - tol:
+        return st.exact_sum(s)
+    if money <= c + tol:
+        exact = st.exact_sum(s)
+        if exact < c:
+            return exact
+    uf = u.astype(np.float64)
+    x = b / uf
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    wu = (w * u)[order]
+    before = np.concatenate(([0.0], np.cumsum(wb[order])[:-1]))
+    after = np.cumsum(wu[::-1])[::-1].astype(np.float64)
+    rho_k = (c - before) / after
+    ok = xs >= rho_k
+    k = int(np.argmax(ok)) if bool(ok.any()) else len(xs) - 1
+    ev = _exact_price(st, j, s, u, order, k)
+    if ev is None:
+        ev = _exact_price_slow(st, j, s, u)
+    return ev
+
+
+def _exact_price(st: _State, j: int, s: IntArray, u: IntArray, order: IntArray, k: int) -> _Eval | None:
+    """Exact price for the poor/rich split ``order[:k]`` / ``order[k:]``, or ``None`` if the split is wrong."""
+    prep = st.prep
+    c = prep.cost[j]
+    poor_pos = np.sort(order[:k])
+    rich_pos = np.sort(order[k:])
+    poor, rich = s[poor_pos], s[rich_pos]
+    denom = int((prep.mult[rich] * u[rich_pos]).sum())
+    if denom == 0:
+        return None
+    rho = (c - st.exact_sum(poor)) / denom
+    if rho < 0:
+        return None
+    rf = float(rho)
+    uf = u.astype(np.float64)
+    d = st.money[s] - rf * uf
+    tol = st.err + 4e-16 * rf * uf + 1e-300
+    is_poor = np.zeros(len(s), dtype=np.bool_)
+    is_poor[poor_pos] = True
+    # poor need money <= rho*u, rich need money >= rho*u
+    if bool(np.any(is_poor & (d > tol))) or bool(np.any(~is_poor & (d < -tol))):
+        return None
+    unsure = np.nonzero(np.abs(d) <= tol)[0]
+    if len(unsure):
+        nums, dd = st.exact_money(s[unsure])
+        for t, pos in enumerate(unsure.tolist()):
+            lhs = nums[t] * rho.denominator
+            rhs = rho.numerator * int(u[pos]) * dd
+            if is_poor[pos] and lhs > rhs:
+                return None
+            if not is_poor[pos] and lhs < rhs:
+                return None
+    return _Eval(rho=rho, rich=rich, rich_u=u[rich_pos], poor=poor)
+
+
+def _exact_price_slow(st: _State, j: int, s: IntArray, u: IntArray) -> _Eval:
+    """Exact poor/rich computation over every supporter (used only when the float shortcut is unsure)."""
+    prep = st.prep
+    c = prep.cost[j]
+    nums, d = st.exact_money(s)
+    money = [Fraction(x, d) for x in nums]
+    ratio = [mo / int(uu) for mo, uu in zip(money, u.tolist(), strict=True)]
+    order = sorted(range(len(s)), key=lambda t: ratio[t])
+    wu = [int(prep.mult[s[t]]) * int(u[t]) for t in order]
+    after = sum(wu)
+    paid = Fraction(0)
+    for pos, t in enumerate(order):
+        rho = (c - paid) / after
+        if rho <= ratio[t]:
+            rich_pos = np.array(sorted(order[pos:]), dtype=np.int64)
+            poor_pos = np.array(sorted(order[:pos]), dtype=np.int64)
+            return _Eval(rho=rho, rich=s[rich_pos], rich_u=u[rich_pos], poor=s[poor_pos])
+        paid += money[t] * int(prep.mult[s[t]])
+        after -= wu[pos]
+    raise AssertionError("affordable project without a price")  # pragma: no cover
+
+
+def _break_tie(
+    prep: Prepared, tied: list[int], rng: random.Random, lots: list[Lot], stage: int, tiebreak: Sequence[str]
+) -> int:
+    cands = sorted(tied)
+    for how in tiebreak:
+        if len(cands) == 1:
+            break
+        if how == "votes":
+            best = max(prep.votes[j] for j in cands)
+            cands = [j for j in cands if prep.votes[j] == best]
+        elif how == "cost":
+            low = min(prep.cost[j] for j in cands)
+            cands = [j for j in cands if prep.cost[j] == low]
+        elif how == "id":
+            cands = [min(cands, key=lambda j: prep.ids[j])]
+        elif how == "lot":
+            chosen = rng.choice(cands)
+            lots.append(
+                Lot(
+                    stage=stage,
+                    purpose="fund",
+                    tied=tuple(prep.ids[j] for j in cands),
+                    chosen=prep.ids[chosen],
+                )
+            )
+            cands = [chosen]
+        else:
+            raise InputError(f"unknown tie-break {how!r}")
+    if len(cands) != 1:
+        raise InputError(
+            f"tie between projects {', '.join(prep.ids[j] for j in cands)} not resolved by {list(tiebreak)}"
+        )
+    return cands[0]
+
+
+def run_mes(
+    prep: Prepared,
+    endowment: Fraction,
+    rng: random.Random,
+    tiebreak: Sequence[str] = ("votes", "cost", "lot"),
+) -> MESRun:
+    """One run of Equal Shares with each voter starting with ``endowment``."""
+    st = _State(prep, endowment)
+    run = MESRun(endowment=endowment)
+    prev: dict[int, Fraction] = {}
+    for j in range(len(prep.cost)):
+        if prep.total_util[j] <= 0:
+            continue
+        if prep.cost[j] == 0:
+            run.free.append(j)
+            continue
+        prev[j] = Fraction(prep.cost[j], prep.total_util[j])
+    while prev:
+        best: Fraction | None = None
+        tied: list[int] = []
+        evals: dict[int, _Eval] = {}
+        for j in sorted(prev, key=lambda q: prev[q]):
+            if best is not None and prev[j] > best:
+                break
+            ev = _evaluate(st, j)
+            if isinstance(ev, Fraction):
+                run.dropped[j] = (len(run.selected) + 1, ev)
+                del prev[j]
+                continue
+            prev[j] = ev.rho
+            evals[j] = ev
+            if best is None or ev.rho < best:
+                best, tied = ev.rho, [j]
+            elif ev.rho == best:
+                tied.append(j)
+        if best is None:
+            break
+        j = (
+            tied[0]
+            if len(tied) == 1
+            else _break_tie(prep, tied, rng, run.lots, len(run.selected) + 1, tiebreak)
+        )
+        ev = evals[j]
+        del prev[j]
+        run.selected.append(j)
+        run.prices.append(ev.rho)
+        st.alive[ev.poor] = False
+        st.money[ev.poor] = 0.0
+        st.money[ev.rich] -= float(ev.rho) * ev.rich_u.astype(np.float64)
+        st.rho.append(ev.rho)
+        st.rich.append(ev.rich)
+        st.rich_u.append(ev.rich_u)
+        st.rich_wu.append(prep.mult[ev.rich] * ev.rich_u)
+    return run
+
+
+# --------------------------------------------------------------------------------------------- completions
+
+
+def _sub_rng(base: int, k: int) -> random.Random:
+    return random.Random(f"mes:{base}:{k}")
+
+
+def _cost(prep: Prepared, run: MESRun) -> int:
+    return sum(prep.cost[j] for j in run.funded)
+
+
+def add1(
+    prep: Prepared,
+    budget: int,
+    unit: int,
+    rng: random.Random,
+    tiebreak: Sequence[str] = ("votes", "cost", "lot"),
+    progress: Progress = None,
+) -> tuple[MESRun, int]:
+    """The Add1 completion, literally: raise each voter's money by ``unit`` until the next raise overspends.
+
+    Returns the kept run and the number of raises it had.  Each run draws its lots from its own generator
+    seeded from ``rng``, so the kept run's lots can be replayed alone.
+    """
+    if prep.n == 0:
+        return MESRun(endowment=Fraction(0)), 0
+    base = rng.getrandbits(64)
+    e0 = Fraction(budget, prep.n)
+    supported = [j for j in range(len(prep.cost)) if prep.total_util[j] > 0]
+    if sum(prep.cost[j] for j in supported) <= budget:
+        # No raise can ever overspend: the raises end where every supported project is funded.
+        k = 0
+        biggest = max((prep.cost[j] for j in supported), default=0)
+        if e0 < biggest:
+            k = math.ceil((biggest - e0) / unit)
+        return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak), k
+    kept = run_mes(prep, e0, _sub_rng(base, 0), tiebreak)
+    if _cost(prep, kept) > budget:  # pragma: no cover - MES never overspends at budget/n
+        raise AssertionError("Equal Shares overspent at budget / n")
+    k = 0
+    while True:
+        nxt = run_mes(prep, e0 + (k + 1) * unit, _sub_rng(base, k + 1), tiebreak)
+        spent = _cost(prep, nxt)
+        if progress is not None:
+            progress(f"Add1 raise {k + 1}: spends {spent} of {budget}")
+        if spent > budget:
+            return kept, k
+        kept, k = nxt, k + 1
+
+
+def equal_shares(
+    election: BudgetElection,
+    *,
+    completion: str = "none",
+    rng: random.Random | None = None,
+    utility: str = "cost",
+    comparison: str = "satisfaction",
+    tiebreak: Sequence[str] = ("votes", "cost", "lot"),
+    progress: Progress = None,
+) -> BudgetResult:
+    """Count ``election`` with the Method of Equal Shares and ``completion`` (see the module docstring)."""
+    validate(election)
+    rng = rng if rng is not None else random.Random(0)
+    prep = prepare(election, utility)
+    budget = election.budget
+    if completion in ("add1", "add1-greedy", "add1-comparison"):
+        run, raises = add1(prep, budget, election.currency_unit, rng, tiebreak, progress)
+    elif completion in ("none", "greedy"):
+        base = rng.getrandbits(64)
+        run = run_mes(prep, Fraction(budget, prep.n) if prep.n else Fraction(0), _sub_rng(base, 0), tiebreak)
+        raises = 0
+    else:
+        raise InputError(f"unknown completion {completion!r}")
+
+    scores = project_scores(election)
+    rounds: list[BudgetRound] = []
+    spent = 0
+    for j in run.free:
+        rounds.append(
+            BudgetRound(
+                len(rounds) + 1,
+                prep.ids[j],
+                0,
+                "equal-shares",
+                Fraction(0),
+                Fraction(budget - spent),
+                Fraction(0),
+            )
+        )
+    for j, rho in zip(run.selected, run.prices, strict=True):
+        spent += prep.cost[j]
+        eff = (1 / rho) if prep.utility == "cost" else Fraction(prep.cost[j]) / rho
+        rounds.append(
+            BudgetRound(
+                len(rounds) + 1, prep.ids[j], prep.cost[j], "equal-shares", eff, Fraction(budget - spent), rho
+            )
+        )
+    selected = [prep.ids[j] for j in run.funded]
+    reasons: dict[str, Reason] = {}
+    for j, pid in enumerate(prep.ids):
+        if j in run.funded:
+            continue
+        if prep.total_util[j] <= 0:
+            reasons[pid] = Reason("no-support", score=scores[pid])
+        elif j in run.dropped:
+            rnd, behind = run.dropped[j]
+            reasons[pid] = Reason("supporters-could-not-afford", needed=prep.cost[j], left=behind, round=rnd)
+        else:  # pragma: no cover - every supported project is funded or dropped
+            reasons[pid] = Reason("not-reached", needed=prep.cost[j])
+    lots = list(run.lots)
+    comp: Comparison | None = None
+    if completion in ("add1-greedy", "greedy"):
+        filled = greedy(election, rng=rng, already=selected, min_score=None, _validate=False)
+        for r in filled.rounds:
+            rounds.append(
+                BudgetRound(len(rounds) + 1, r.project, r.cost, "completion", r.score, r.money_left)
+            )
+            reasons.pop(r.project, None)
+        selected = list(filled.selected)
+        lots.extend(filled.lots)
+    elif completion == "add1-comparison":
+        g = greedy(election, rng=rng, min_score=None, _validate=False)
+        pm, pg = compare_outcomes(election, selected, g.selected, comparison)
+        used = "greedy" if pg > pm else "equal-shares"
+        comp = Comparison(comparison, pm, pg, used, g.selected)
+        if used == "greedy":
+            lots.extend(g.lots)
+            rounds = list(g.rounds)
+            mes_funded = set(selected)
+            reasons = {
+                pid: (Reason("comparison") if pid in mes_funded else why) for pid, why in g.reasons.items()
+            }
+            selected = list(g.selected)
+    total = sum(prep.cost[prep.ids.index(p)] for p in selected) if selected else 0
+    return BudgetResult(
+        rule="equal-shares",
+        completion=completion,
+        budget=budget,
+        selected=tuple(selected),
+        total_cost=total,
+        rounds=tuple(rounds),
+        reasons=reasons,
+        scores=scores,
+        lots=tuple(lots),
+        voter_budget=run.endowment,
+        add1_raises=raises,
+        comparison=comp,
+        utility=prep.utility,
+    )
