@@ -225,8 +225,9 @@ class IrvResult:
     """The outcome of :func:`count_irv`.
 
     ``winner`` is ``None`` only when there was nobody to elect (no candidates after withdrawals).
-    ``total_weight`` counts every ballot, ``valid_weight`` those that rank at least one continuing candidate
-    at round 1.  ``lots`` lists every tie decided by lot; ``verification`` says what pyrankvote's
+    ``total_weight`` counts every ballot, ``valid_weight`` those that rank at least one non-withdrawn
+    candidate (blank ballots are invalid, not exhausted); in every round
+    ``continuing_total + exhausted == valid_weight``.  ``lots`` lists every tie decided by lot; ``verification`` says what pyrankvote's
     independent count covered.
     """
 
@@ -272,21 +273,25 @@ def _irv_engine(
     *,
     tiebreak: TieBreak,
     rng: random.Random,
+    withdrawn: frozenset[int] = frozenset(),
     progress: bool = False,
 ) -> tuple[str | None, list[IrvRound], list[Lot], int, bool]:
-    """Count IRV on merged arrays.  Returns winner, rounds, lots, valid weight and whether any tie arose."""
+    """Count IRV on merged arrays.  Returns winner, rounds, lots, valid weight and whether any tie arose.
+
+    Rows must not be empty (see :func:`merge_arrays`); ``exhausted`` is measured against their total.
+    """
     n = len(names)
     m = prefs_in.shape[0]
     prefs = np.concatenate([prefs_in, np.full((m, 1), -1, dtype=np.int64)], axis=1)
     pos = np.zeros(m, dtype=np.int64)
-    continuing = np.ones(n, dtype=bool)
+    continuing = np.array([c not in withdrawn for c in range(n)], dtype=bool)
     all_rows = np.arange(m, dtype=np.int64)
     first_continuing(prefs, pos, all_rows, continuing)
     current = prefs[all_rows, pos]
     live = current >= 0
     tally = np.bincount(current[live], weights=weights[live].astype(np.float64), minlength=n).astype(np.int64)
     total = int(weights.sum())
-    valid = int(tally.sum())
+    valid = total
     history: list[list[int]] = []
     rounds: list[IrvRound] = []
     lots: list[Lot] = []
@@ -421,10 +426,10 @@ def count_irv(
     names = election.candidates
     prefs, weights = election.to_arrays()
     winner, rounds, lots, valid, any_tie = _irv_engine(
-        names, prefs, weights, tiebreak=tb, rng=generator, progress=progress
+        names, prefs, weights, tiebreak=tb, rng=generator, withdrawn=election.withdrawn, progress=progress
     )
     if verify:
-        verification = _verify_with_pyrankvote(election, winner, lots, any_tie)
+        verification = _verify_with_pyrankvote(election, winner, lots, any_tie, valid)
     else:
         verification = Verification("pyrankvote", "skipped", "verification not requested")
     return IrvResult(
@@ -442,7 +447,7 @@ def count_irv(
 
 
 def _verify_with_pyrankvote(
-    election: RankedElection, winner: str | None, lots: Sequence[Lot], any_tie: bool
+    election: RankedElection, winner: str | None, lots: Sequence[Lot], any_tie: bool, valid: int
 ) -> Verification:
     import pyrankvote  # type: ignore[import-untyped]
 
@@ -457,14 +462,17 @@ def _verify_with_pyrankvote(
             f"total weight {total} exceeds {PYRANKVOTE_MAX_WEIGHT}; pyrankvote needs one object per vote",
         )
     active = [i for i in range(len(election.candidates)) if i not in election.withdrawn]
-    if not active or winner is None:
-        return Verification(checker, "not-applicable", "no candidates to elect")
+    if not active or winner is None or valid == 0:
+        return Verification(checker, "not-applicable", "no valid votes or no candidates to elect")
     cands = {i: pyrankvote.Candidate(election.candidates[i]) for i in active}
     ballots: list[object] = []
     for b in election.ballots:
         ranking = [cands[c] for c in b.ranking if c in cands]
         ballots.extend(pyrankvote.Ballot(ranked_candidates=ranking) for _ in range(b.weight))
-    result = pyrankvote.instant_runoff_voting([cands[i] for i in active], ballots)
+    try:
+        result = pyrankvote.instant_runoff_voting([cands[i] for i in active], ballots)
+    except RuntimeError as exc:  # pyrankvote raises "Illigal state" on some degenerate inputs
+        return Verification(checker, "not-applicable", f"pyrankvote could not count this input: {exc}")
     theirs = [c.name for c in result.get_winners()]
     if theirs == [winner]:
         return Verification(checker, "agrees", "winner agrees with pyrankvote")
