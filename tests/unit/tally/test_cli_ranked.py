@@ -1,0 +1,97 @@
+"""The ranked recount CLI, driven through a parser built here (``__main__`` also needs ``cli_pb``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from app.tally import cli_ranked
+from app.tally.records import InputError, sha256_bytes
+
+DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "blt"
+
+BLT = """4 2
+3 1 2 0
+2 2 0
+1 3 1 2 0
+2 4 3 0
+0
+"Ann"
+"Bob"
+"Cat"
+"Dan"
+"Test"
+"""
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli_ranked.register(sub)
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+@pytest.fixture
+def blt(tmp_path: Path) -> Path:
+    path = tmp_path / "test.blt"
+    path.write_text(BLT)
+    return path
+
+
+@pytest.mark.parametrize("rule", ["irv", "stv", "schulze"])
+def test_json_output(rule: str, blt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([rule, "--json", "--seed", "5", str(blt), str(blt)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    record = json.loads(lines[0])
+    for key in ("file", "rule", "elected", "rounds", "input_sha256", "lots"):
+        assert key in record
+    assert record["file"] == str(blt)
+    assert record["input_sha256"] == sha256_bytes(blt.read_bytes())
+    assert record["seed"] == 5
+    if rule == "irv":
+        assert record["elected"] == [record["winner"]]
+    if rule == "stv":
+        assert record["rule"] == "stv-scottish"
+        assert len(record["elected"]) == 2
+        assert record["quota"] == 8 // 3 + 1
+
+
+def test_text_output(blt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["stv", str(blt)]) == 0
+    out = capsys.readouterr().out
+    assert "quota 3" in out and "elected (in order):" in out
+    assert run(["irv", str(blt)]) == 0
+    assert "winner:" in capsys.readouterr().out
+    assert run(["schulze", str(blt)]) == 0
+    assert "ranking:" in capsys.readouterr().out
+
+
+def test_seats_override(blt: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["stv", "--json", "--seats", "1", str(blt)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["seats"] == 1 and len(record["elected"]) == 1
+    with pytest.raises(InputError):
+        run(["stv", "--seats", "0", str(blt)])
+
+
+def test_bad_input_raises_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.blt"
+    bad.write_text("2 1\n1 5 0\n0\nA\nB\n")
+    with pytest.raises(InputError) as info:
+        run(["irv", str(bad)])
+    assert info.value.line == 2
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real BLT data not found at {DATA}")
+def test_real_files_json(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(str(p) for p in DATA.glob("*.blt"))
+    assert run(["stv", "--json", *files]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == files
+    assert all(len(r["elected"]) == r["seats"] for r in records)
