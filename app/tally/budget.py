@@ -117,7 +117,8 @@ class Reason:
     ``stopped`` (greedy-no-skip: counting stopped at an earlier project, ``at`` = that project),
     ``below-threshold`` (score below ``min_score``; ``score``), ``no-support`` (nobody voted for it),
     ``supporters-could-not-afford`` (Equal Shares: its supporters' remaining money ``left`` was less than
-    ``needed`` in round ``round``), ``not-reached`` (Equal Shares stopped before it was reached and the
+    ``needed`` in round ``round``), ``zero-cost`` (costs nothing, so with cost utilities Equal Shares gives it no
+    weight), ``not-reached`` (Equal Shares stopped before it was reached and the
     completion did not fund it), ``comparison`` (funded by Equal Shares but the comparison step chose the
     greedy outcome).
     """

@@ -11,7 +11,9 @@ than the cost drop out for good.  The project with the smallest ``rho`` (largest
 funded and its supporters pay.  Stop when no project is affordable.
 
 Utilities: ``cost`` (equalshares.net default; a supporter's utility for a project is its cost, times the points
-for points ballots) or ``approval`` (1 per supported project, or the points).
+for points ballots) or ``approval`` (1 per supported project, or the points).  With cost utilities a project
+that costs nothing gives nobody utility and is not funded by Equal Shares itself (as in pabutools and the
+compute tool; reason ``zero-cost``); a greedy completion funds it.
 
 Ties (equal ``rho``): more supporters first (weighted number of ballots supporting the project), then lower
 cost (/work/shared/data/README.md, the compute tool's "maxVotes, minCost"), then by lot with the seeded
@@ -23,8 +25,8 @@ Completions (README "Notes on the rules"):
 * ``add1``: rerun MES with each voter's money raised by one currency unit at a time; keep the last outcome
   whose cost is within the budget; stop as soon as the next raise would overspend (no early stop when an
   outcome becomes exhaustive).  If every supported project together fits in the budget, no raise can ever
-  overspend; the raises then end at the outcome funding every supported project (reached once each voter's
-  money is at least the largest cost).
+  overspend and the literal loop never ends; the raises then end at the outcome funding every supported
+  project (reached at the latest once each voter holds the cost of all of them together).
 * ``add1-greedy``: ``add1``, then greedy by votes with the money left.
 * ``add1-comparison``: ``add1``, then the comparison step against greedy by votes
   (:func:`app.tally.budget.compare_outcomes`): the greedy outcome replaces Equal Shares' when strictly more
@@ -433,12 +435,14 @@ def add1(
     base = rng.getrandbits(64)
     e0 = Fraction(budget, prep.n)
     supported = [j for j in range(len(prep.cost)) if prep.total_util[j] > 0]
-    if sum(prep.cost[j] for j in supported) <= budget:
-        # No raise can ever overspend: the raises end where every supported project is funded.
+    everything = sum(prep.cost[j] for j in supported)
+    if everything <= budget:
+        # No raise can ever overspend.  Once each voter holds the cost of all supported projects together,
+        # every supporter can pay for everything, so every supported project is funded from then on: that
+        # is where the raises end.
         k = 0
-        biggest = max((prep.cost[j] for j in supported), default=0)
-        if e0 < biggest:
-            k = math.ceil((biggest - e0) / unit)
+        if e0 < everything:
+            k = math.ceil((everything - e0) / unit)
         return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak), k
     kept = run_mes(prep, e0, _sub_rng(base, 0), tiebreak)
     if _cost(prep, kept) > budget:  # pragma: no cover - MES never overspends at budget/n
@@ -507,7 +511,8 @@ def equal_shares(
         if j in run.funded:
             continue
         if prep.total_util[j] <= 0:
-            reasons[pid] = Reason("no-support", score=scores[pid])
+            free = prep.cost[j] == 0 and prep.votes[j] > 0
+            reasons[pid] = Reason("zero-cost" if free else "no-support", score=scores[pid])
         elif j in run.dropped:
             rnd, behind = run.dropped[j]
             reasons[pid] = Reason("supporters-could-not-afford", needed=prep.cost[j], left=behind, round=rnd)

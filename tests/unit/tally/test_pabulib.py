@@ -1,0 +1,196 @@
+"""pabulib ``.pb`` reader/writer, and the six real files reproducing their official ``selected`` column.
+
+Data: Pabulib (pabulib.org; files from the public pabulib/pabulib_files repository), see
+/work/shared/data/README.md.  Format: arXiv:2305.11035.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.tally import budget
+from app.tally.budget import Ballot, BallotKind, BudgetElection, Project
+from app.tally.formats import pabulib
+from app.tally.records import InputError
+
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "pabulib"
+FILES = sorted(DATA.glob("*.pb")) if DATA.is_dir() else []
+needs_data = pytest.mark.skipif(not FILES, reason=f"pabulib sample data not found at {DATA}")
+
+SMALL = """META
+key;value
+description;test
+num_projects;3
+num_votes;3
+budget;100
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;votes;name;selected
+a;60;2;"Park; phase 1";1
+b;50;2;Bench;0
+c;30;1;Tree;1
+VOTES
+voter_id;vote;age
+1;a,b;30
+2;a,b,c;41
+3;;22
+"""
+
+
+def test_parse_small() -> None:
+    pb = pabulib.parse(SMALL, source="small.pb")
+    e = pb.election
+    assert e.budget == 100 and e.kind is BallotKind.APPROVAL
+    assert [p.id for p in e.projects] == ["a", "b", "c"]
+    assert e.projects[0].name == "Park; phase 1"
+    assert e.ballots[2].projects == ()
+    assert pb.rule == "greedy"
+    assert pb.official_selected() == {"a", "c"}
+    # b (50) and a (60) both have 2 votes: lower cost first -> b, then a does not fit (60 > 50), c fits.
+    assert budget.greedy(e).selected == ("b", "c")
+
+
+def test_greedy_tie_lower_cost_first() -> None:
+    pb = pabulib.parse(SMALL)
+    r = budget.greedy(pb.election)
+    assert r.selected == ("b", "c")
+    assert r.reasons["a"].to_dict() == {"code": "did-not-fit", "needed": 60, "left": 50}
+
+
+def test_roundtrip_small() -> None:
+    pb = pabulib.parse(SMALL)
+    text = pabulib.dumps(pb)
+    assert pabulib.parse(text) == pb
+    assert '"Park; phase 1"' in text
+
+
+def test_decimal_money_scaled() -> None:
+    text = SMALL.replace("budget;100", "budget;100.50").replace("c;30;1", "c;30.25;1")
+    pb = pabulib.parse(text)
+    assert pb.election.currency_unit == 100
+    assert pb.election.budget == 10050
+    assert pb.election.projects[2].cost == 3025
+    assert pabulib.parse(pabulib.dumps(pb)) == pb
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        (SMALL.replace("3;;22", "3;z;22"), 18, "unknown project 'z'"),
+        (SMALL.replace("b;50;2", "b;fifty;2"), 12, "expected a number"),
+        (SMALL.replace("vote_type;approval", "vote_type;magic"), 7, "vote_type"),
+        (SMALL.replace("1;a,b;30", "1;a,b;30;extra"), 16, "expected 3 fields"),
+        (SMALL.replace("project_id;cost;votes", "project_id;price;votes"), 10, "cost"),
+        (SMALL.replace("PROJECTS\n", "VOTES\n", 1), 9, "expected section PROJECTS"),
+        (SMALL.replace("2;a,b,c;41", "2;a,a;41"), 17, "twice"),
+    ],
+)
+def test_malformed_input_names_line(text: str, line: int, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        pabulib.parse(text, source="bad.pb")
+    assert info.value.line == line, str(info.value)
+    assert needle in info.value.message
+    assert info.value.source == "bad.pb"
+
+
+def test_missing_budget_and_section() -> None:
+    with pytest.raises(InputError, match="budget"):
+        pabulib.parse(SMALL.replace("budget;100\n", ""))
+    with pytest.raises(InputError, match="VOTES"):
+        pabulib.parse(SMALL.split("VOTES")[0])
+
+
+def test_cumulative_points_and_writer_from_election() -> None:
+    e = BudgetElection(
+        projects=(Project("x", 10, "X"), Project("y", 20)),
+        budget=25,
+        ballots=(Ballot(("x", "y"), (3, 2)), Ballot(("y",), (5,), weight=2)),
+        kind=BallotKind.CUMULATIVE,
+        max_points=5,
+    )
+    text = pabulib.dumps(e)
+    back = pabulib.parse(text).election
+    assert back.ballots[0].points == (3, 2) and back.ballots[1].weight == 2
+    assert back.max_points == 5
+    assert budget.project_scores(back) == {"x": 3, "y": 12}
+    with pytest.raises(InputError, match="points"):
+        pabulib.parse(text.replace("x,y;3,2", "x,y;3"))
+
+
+def test_ordinal_and_choose1() -> None:
+    text = SMALL.replace("vote_type;approval", "vote_type;ordinal")
+    e = pabulib.parse(text).election
+    assert e.kind is BallotKind.ORDINAL and e.ballots[1].projects == ("a", "b", "c")
+    assert budget.greedy(e).selected == ("b", "c")
+    with pytest.raises(InputError, match="choose-1"):
+        pabulib.parse(SMALL.replace("vote_type;approval", "vote_type;choose-1"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=6),
+    st.lists(st.lists(st.integers(0, 5), max_size=6), max_size=8),
+    st.integers(0, 10**7),
+)
+def test_roundtrip_random(costs: list[int], votes: list[list[int]], limit: int) -> None:
+    ids = [f"P{i}" for i in range(len(costs))]
+    ballots = tuple(
+        Ballot(tuple(dict.fromkeys(ids[k % len(ids)] for k in v)), voter_id=str(n))
+        for n, v in enumerate(votes, 1)
+    )
+    e = BudgetElection(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), limit, ballots)
+    pb = pabulib.parse(pabulib.dumps(e))
+    assert pb.election == e
+    assert pabulib.parse(pabulib.dumps(pb)) == pb
+
+
+# ---------------------------------------------------------------------------------------------- real files
+
+
+@needs_data
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_real_file_reproduces_selected(path: Path) -> None:
+    pb = pabulib.read(path)
+    rule, completion = pb.rule_and_completion()
+    result = budget.count(pb.election, rule, completion, rng=random.Random(0))
+    assert frozenset(result.selected) == pb.official_selected()
+    assert result.total_cost <= pb.election.budget
+    assert not result.lots  # no tie had to be drawn
+
+
+@needs_data
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_real_file_roundtrip(path: Path) -> None:
+    pb = pabulib.read(path)
+    assert pabulib.parse(pabulib.dumps(pb)) == pb
+
+
+@needs_data
+def test_real_files_match_pabutools_parser() -> None:
+    from pabutools.election import parse_pabulib
+
+    for path in FILES:
+        inst, prof = parse_pabulib(str(path))
+        e = pabulib.read(path).election
+        assert int(inst.budget_limit) == e.budget
+        assert {p.name: int(p.cost) for p in inst} == {p.id: p.cost for p in e.projects}
+        assert len(prof) == len(e.ballots)
+
+
+@needs_data
+def test_wieliczka_details() -> None:
+    """Wieliczka 2023: Equal Shares with Add1 and the comparison step (README); MES is kept."""
+    path = DATA / "Poland_Wieliczka_2023_Green_Budget.pb"
+    pb = pabulib.read(path)
+    r = budget.count(pb.election, "equal-shares", "add1-comparison")
+    assert r.comparison is not None and r.comparison.used == "equal-shares"
+    assert r.comparison.prefer_equal_shares > r.comparison.prefer_greedy
+    assert r.add1_raises > 0
+    # stopping Add1 at the first exhaustive outcome would not reproduce the published result
+    assert frozenset(r.selected) == pb.official_selected()
