@@ -1,0 +1,67 @@
+"""Folkmoot: digital democracy and participatory budgeting for UK local councils."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configuration, extensions, blueprints, CLI and error handlers."""
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    name = config_name or os.environ.get("FOLKMOOT_CONFIG", "development")
+    config_class = CONFIGS[name]
+    app.config.from_object(config_class)
+    app.config.update(config_class.from_environment())
+    if overrides:
+        app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    from app import core, extensions
+    from app.auth.models import User
+    from app.core import errors, i18n, security
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    extensions.limiter.init_app(app)
+    login_manager = extensions.login_manager
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = None  # the sign-in page explains itself
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = extensions.db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and not user.is_deleted else None
+
+    if app.testing:
+        app.extensions["mail_outbox"] = []
+
+    from app import auth, places
+    from app.auth.cli import users_cli
+    from app.core import policy as _core_policy  # noqa: F401  (registers policies)
+    from app.core import views as _core_views  # noqa: F401
+    from app.core.cli import audit_cli, demo_cli, translate_cli
+    from app.places.cli import places_cli
+
+    app.register_blueprint(core.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(places.bp)
+    for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):
+        app.cli.add_command(group)
+
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.register_error_handlers(app)
+
+    from app.core.permissions import Permission, can
+
+    app.jinja_env.globals.update(can=can, Permission=Permission)
+    return app

@@ -1,0 +1,56 @@
+# Folkmoot: two commands.
+#   make run   – create .venv, install, migrate a SQLite database in instance/, seed the Cambridgeshire demo,
+#                serve http://127.0.0.1:5000
+#   make test  – install with the development extras and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=wsgi.py $(BIN)/flask
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: run test install install-dev translations lint bench axe browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+translations:
+	$(FLASK) translate compile
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the accessibility tests (tests/browser); skipped quietly where apt is not ours to use.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "Chromium not installed: the browser tests will be skipped."; }
+
+test: install-dev translations browser-deps
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict app/tally
+
+bench: install-dev
+	$(BIN)/python -m bench.tally
+
+axe: install-dev
+	$(BIN)/python ../shared/tools/axe_crawl.py http://127.0.0.1:5000
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

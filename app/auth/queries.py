@@ -1,0 +1,25 @@
+"""Read-side queries for accounts."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import or_, select
+
+from app.auth.models import User
+from app.extensions import db
+
+
+def user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def search_users(q: str, page: int, per_page: int = 25) -> Pagination:
+    stmt = select(User).where(User.is_deleted.is_(False)).order_by(User.display_name, User.id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(User.email.ilike(like), User.display_name.ilike(like)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

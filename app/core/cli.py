@@ -1,0 +1,72 @@
+"""Shared CLI: ``flask audit verify``, ``flask translate extract|update|compile``, ``flask demo seed``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.core import audit
+from app.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "translations"
+
+audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+translate_cli = AppGroup("translate", help="Translation catalogues (Babel).")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@audit_cli.command("verify")
+def verify() -> None:
+    """Check every entry's hash and link; exit 1 naming the first bad entry."""
+    result = audit.verify(db.session)
+    if not result.ok:
+        click.echo(f"Audit log BROKEN at entry {result.bad_entry_id}: {result.reason} ({result.checked} entries before it are intact).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit log intact: {result.checked} entries verified.")
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+def extract() -> None:
+    _pybabel(
+        "extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+        "--no-location", "--sort-output", "--project", "Folkmoot", "--copyright-holder", "Folkmoot contributors",
+        "-o", str(TRANSLATIONS / "messages.pot"), ".",
+    )
+
+
+@translate_cli.command("extract")
+def extract_cmd() -> None:
+    """Re-extract translations/messages.pot from the code and templates."""
+    extract()
+
+
+@translate_cli.command("update")
+def update() -> None:
+    """Extract, then merge new strings into every catalogue."""
+    extract()
+    _pybabel("update", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translate_cli.command("compile")
+def compile_() -> None:
+    """Compile the .po catalogues to .mo files."""
+    _pybabel("compile", "-d", str(TRANSLATIONS))
+
+
+@demo_cli.command("seed")
+def seed() -> None:
+    """Load (or refresh) the Cambridgeshire demonstration data; safe to run again."""
+    from app.core.demo import seed_demo
+
+    lines = seed_demo(db.session)
+    db.session.commit()
+    for line in lines:
+        click.echo(line)

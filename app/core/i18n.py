@@ -1,0 +1,68 @@
+"""Locale selection and the formatting helpers templates use (money and dates through Babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
+
+
+def select_locale() -> str:
+    """The account's preference, then the language chosen with the switcher, then Accept-Language."""
+    languages: list[str] = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
+        return str(current_user.locale)
+    chosen = session.get("locale")
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def money(pence: int | None) -> str:
+    """Integer pence → '£1,234.50' in the current locale (Babel)."""
+    if pence is None:
+        return ""
+    return format_currency(pence / 100, current_app.config["CURRENCY"])
+
+
+def whole_money(pence: int | None) -> str:
+    if pence is None:
+        return ""
+    return format_currency(pence / 100, current_app.config["CURRENCY"], format="¤#,##0", currency_digits=False)
+
+
+def day(value: date | datetime | None, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_date(value.date(), fmt)
+    return format_date(value, fmt)
+
+
+def moment(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def number(value: int | float | None) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["whole_money"] = whole_money
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["moment"] = moment
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {
+            "current_locale": str(get_locale() or "en"),
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,121 @@
+"""Fail-closed permissions.
+
+Every view declares who may use it with exactly one of ``@public``, ``@member`` or
+``@requires(Permission.X, load=…)``; a test walks ``app.url_map`` and fails on any endpoint that declares
+nothing.  The question "may this user do this to that object?" is answered by plain policy functions that
+each feature registers for its permissions in its ``policy.py``.  Templates ask ``can(Permission.X, obj)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+Policy = Callable[[Any, Any], bool]
+
+
+class Permission(enum.StrEnum):
+    # accounts and roles
+    ACCOUNT_MANAGE_ROLES = "account.manage_roles"
+    ACCOUNT_LIST = "account.list"
+    # places
+    PLACE_MANAGE = "place.manage"
+    # audit log
+    AUDIT_VIEW = "audit.view"
+
+
+_POLICIES: dict[Permission, Policy] = {}
+
+
+def policy(permission: Permission) -> Callable[[Policy], Policy]:
+    """Register ``fn(user, obj) -> bool`` as the policy for ``permission``."""
+
+    def register(fn: Policy) -> Policy:
+        if permission in _POLICIES and _POLICIES[permission] is not fn:
+            raise RuntimeError(f"Two policies registered for {permission}")
+        _POLICIES[permission] = fn
+        return fn
+
+    return register
+
+
+def can(permission: Permission, obj: Any = None, user: Any = None) -> bool:
+    """May ``user`` (default: the signed-in user) do ``permission`` to ``obj``?  Unknown permissions: no."""
+    if user is None:
+        user = current_user
+    fn = _POLICIES.get(permission)
+    if fn is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_suspended", False):
+        return False
+    return bool(fn(user, obj))
+
+
+def registered_policies() -> dict[Permission, Policy]:
+    return dict(_POLICIES)
+
+
+def _mark(view: Callable[..., Any], access: str) -> None:
+    view._folkmoot_access = access  # type: ignore[attr-defined]
+
+
+def access_of(view: Callable[..., Any]) -> str | None:
+    return getattr(view, "_folkmoot_access", None)
+
+
+def public(view: F) -> F:
+    """Anyone, signed in or not, may use this view."""
+    _mark(view, "public")
+    return view
+
+
+def member(view: F) -> F:
+    """Any signed-in, non-suspended account may use this view."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from app.extensions import login_manager
+
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if getattr(current_user, "is_suspended", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    _mark(wrapper, "member")
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(permission: Permission, load: Callable[..., Any] | None = None) -> Callable[[F], F]:
+    """Only users for whom the policy of ``permission`` answers yes.
+
+    With ``load``, the URL arguments are passed to ``load`` (which aborts with 404 when nothing matches) and
+    the view is called with the loaded object alone.  Anonymous users are sent to sign in; others get 403.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from app.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if load is not None:
+                obj = load(**kwargs)
+                if not can(permission, obj):
+                    abort(403)
+                return view(obj)
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        _mark(wrapper, f"requires:{permission.value}")
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
