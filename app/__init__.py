@@ -44,7 +44,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     if app.testing:
         app.extensions["mail_outbox"] = []
 
-    from app import auth, places
+    from app import auth, places, proposals
     from app.auth.cli import users_cli
     from app.core import policy as _core_policy  # noqa: F401  (registers policies)
     from app.core import views as _core_views  # noqa: F401
@@ -54,6 +54,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(core.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(places.bp)
+    app.register_blueprint(proposals.bp)
+    # feature blueprints: each feature adds its own import and register_blueprint line below this one
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):
         app.cli.add_command(group)
 

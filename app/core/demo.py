@@ -48,4 +48,8 @@ def seed_demo(session: Session) -> list[str]:
         place = user.home_place.name if user.home_place else "-"
         lines.append(f"  {email:32} {role_text:26} {place}")
     session.flush()
+    # Feature demo data, in dependency order; each feature replaces only its own line.
+    # proposals demo: app/proposals/demo.py
+    # deliberation demo: app/deliberation/demo.py
+    # budgets demo: app/budgets/demo.py
     return lines

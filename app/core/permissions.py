@@ -28,6 +28,12 @@ class Permission(enum.StrEnum):
     PLACE_MANAGE = "place.manage"
     # audit log
     AUDIT_VIEW = "audit.view"
+    # --- proposals: policies in app/proposals/policy.py (only the proposals feature edits this block) ---
+    # --- end proposals ---
+    # --- deliberation: policies in app/deliberation/policy.py (only the deliberation feature edits this block) ---
+    # --- end deliberation ---
+    # --- budgets: policies in app/budgets/policy.py (only the budgets feature edits this block) ---
+    # --- end budgets ---
 
 
 _POLICIES: dict[Permission, Policy] = {}
