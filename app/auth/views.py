@@ -10,7 +10,15 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp, queries, services
-from app.auth.forms import AccountForm, DeleteAccountForm, RegisterForm, ResetForm, ResetRequestForm, RoleForm, SignInForm
+from app.auth.forms import (
+    AccountForm,
+    DeleteAccountForm,
+    RegisterForm,
+    ResetForm,
+    ResetRequestForm,
+    RoleForm,
+    SignInForm,
+)
 from app.auth.models import Role, User
 from app.core.errors import DomainError, render_error
 from app.core.forms import attach_error, safe_next

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import request
 from flask_wtf import FlaskForm
-from urllib.parse import urlsplit
 
 from app.core.errors import DomainError
 
