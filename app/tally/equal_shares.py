@@ -171,6 +171,33 @@ class _State:
         self.rich_u: list[IntArray] = []
         self.rich_wu: list[IntArray] = []
         self.scale = float(endowment) if endowment > 0 else 1.0
+        # exact arithmetic over a common denominator: money of a group = (eD - sum_r K[r] * u_r) / D
+        self.D = endowment.denominator
+        self.eD = endowment.numerator
+        self.K: list[int] = []
+        g_total = len(prep.mult) * max(1, len(prep.cost))
+        # dense (group x round) weighted utilities paid, when small enough: one numpy call per exact sum
+        self.dense: IntArray | None = (
+            np.zeros((len(prep.mult), max(1, len(prep.cost))), dtype=np.int64)
+            if g_total <= 2_000_000
+            else None
+        )
+
+    def add_round(self, rho: Fraction, rich: IntArray, rich_u: IntArray) -> None:
+        self.rho.append(rho)
+        self.rich.append(rich)
+        self.rich_u.append(rich_u)
+        wu = self.prep.mult[rich] * rich_u
+        self.rich_wu.append(wu)
+        if self.dense is not None:
+            self.dense[rich, len(self.rho) - 1] = wu
+        g = math.gcd(self.D, rho.denominator)
+        f = rho.denominator // g
+        if f != 1:
+            self.D *= f
+            self.eD *= f
+            self.K = [k * f for k in self.K]
+        self.K.append(rho.numerator * (self.D // rho.denominator))
 
     @property
     def err(self) -> float:
@@ -182,25 +209,24 @@ class _State:
         groups = groups[self.alive[groups]]
         if len(groups) == 0:
             return Fraction(0)
-        mult = self.prep.mult
-        total = self.e * int(mult[groups].sum())
-        if self.rho:
-            mask = np.zeros(len(mult), dtype=np.bool_)
-            mask[groups] = True
-            for r, rho in enumerate(self.rho):
-                k = int(self.rich_wu[r][mask[self.rich[r]]].sum())
-                if k:
-                    total -= rho * k
-        return total
+        total = self.eD * int(self.prep.mult[groups].sum())
+        r_count = len(self.rho)
+        if r_count:
+            if self.dense is not None:
+                coeffs = self.dense[groups, :r_count].sum(axis=0).tolist()
+            else:
+                mask = np.zeros(len(self.prep.mult), dtype=np.bool_)
+                mask[groups] = True
+                coeffs = [int(self.rich_wu[r][mask[self.rich[r]]].sum()) for r in range(r_count)]
+            for k, c in zip(self.K, coeffs, strict=True):
+                if c:
+                    total -= k * int(c)
+        return Fraction(total, self.D)
 
     def exact_money(self, groups: IntArray) -> tuple[list[int], int]:
-        """Exact money of each of ``groups`` as numerators over a common denominator ``D``."""
-        d = self.e.denominator
-        for rho in self.rho:
-            d = d * rho.denominator // math.gcd(d, rho.denominator)
-        nums = [int(self.e * d)] * len(groups)
-        for r, rho in enumerate(self.rho):
-            k = int(rho * d)
+        """Exact money of each of ``groups`` (per member) as numerators over the common denominator ``D``."""
+        nums = [self.eD] * len(groups)
+        for r, k in enumerate(self.K):
             rich = self.rich[r]
             pos = np.searchsorted(rich, groups)
             pos_c = np.minimum(pos, len(rich) - 1)
@@ -210,7 +236,7 @@ class _State:
         alive = self.alive[groups]
         for t in np.nonzero(~alive)[0].tolist():
             nums[t] = 0
-        return nums, d
+        return nums, self.D
 
 
 @dataclass
@@ -221,8 +247,9 @@ class _Eval:
     poor: IntArray
 
 
-def _evaluate(st: _State, j: int) -> _Eval | Fraction:
-    """Price of project ``j`` now, or (as a bare Fraction) its supporters' total money if they cannot afford it."""
+def _evaluate(st: _State, j: int, details: bool = True) -> _Eval | Fraction | None:
+    """Price of project ``j`` now; if its supporters cannot afford it, their total money (a bare Fraction,
+    only when ``details``) or ``None``."""
     prep = st.prep
     c = prep.cost[j]
     s_all = prep.sup[j]
@@ -237,11 +264,11 @@ def _evaluate(st: _State, j: int) -> _Eval | Fraction:
     money = float(wb.sum())
     tol = st.err * float(w.sum()) + 1e-12 * c
     if money < c - tol:
-        return st.exact_sum(s)
+        return st.exact_sum(s) if details else None
     if money <= c + tol:
         exact = st.exact_sum(s)
         if exact < c:
-            return exact
+            return exact if details else None
     uf = u.astype(np.float64)
     x = b / uf
     order = np.argsort(x, kind="stable")
@@ -355,11 +382,21 @@ def run_mes(
     endowment: Fraction,
     rng: random.Random,
     tiebreak: Sequence[str] = ("votes", "cost", "lot"),
+    details: bool = True,
 ) -> MESRun:
-    """One run of Equal Shares with each voter starting with ``endowment``."""
+    """One run of Equal Shares with each voter starting with ``endowment``.
+
+    ``details=False`` skips computing the exact money behind projects that drop out (only needed for the
+    reasons reported); the outcome is the same.
+    """
     st = _State(prep, endowment)
     run = MESRun(endowment=endowment)
+    # prev[j]: j's price when last computed, a lower bound on its price now (money only decreases).  The
+    # candidates are visited by increasing float value of prev; visiting stops once a candidate's prev is
+    # clearly above the best exact price found (the float margin keeps near-equal values in), so the
+    # cheapest project and every project tied with it are always evaluated, exactly as a full scan would.
     prev: dict[int, Fraction] = {}
+    prevf: dict[int, float] = {}
     for j in range(len(prep.cost)):
         if prep.total_util[j] <= 0:
             continue
@@ -367,22 +404,26 @@ def run_mes(
             run.free.append(j)
             continue
         prev[j] = Fraction(prep.cost[j], prep.total_util[j])
+        prevf[j] = float(prev[j])
     while prev:
         best: Fraction | None = None
+        bestf = math.inf
         tied: list[int] = []
         evals: dict[int, _Eval] = {}
-        for j in sorted(prev, key=lambda q: prev[q]):
-            if best is not None and prev[j] > best:
+        for j in sorted(prev, key=prevf.__getitem__):
+            if best is not None and prevf[j] > bestf and prev[j] > best:
                 break
-            ev = _evaluate(st, j)
-            if isinstance(ev, Fraction):
-                run.dropped[j] = (len(run.selected) + 1, ev)
-                del prev[j]
+            ev = _evaluate(st, j, details)
+            if not isinstance(ev, _Eval):
+                run.dropped[j] = (len(run.selected) + 1, ev if ev is not None else Fraction(-1))
+                del prev[j], prevf[j]
                 continue
             prev[j] = ev.rho
+            prevf[j] = float(ev.rho)
             evals[j] = ev
             if best is None or ev.rho < best:
                 best, tied = ev.rho, [j]
+                bestf = float(best) * (1 + 1e-9)
             elif ev.rho == best:
                 tied.append(j)
         if best is None:
@@ -393,16 +434,13 @@ def run_mes(
             else _break_tie(prep, tied, rng, run.lots, len(run.selected) + 1, tiebreak)
         )
         ev = evals[j]
-        del prev[j]
+        del prev[j], prevf[j]
         run.selected.append(j)
         run.prices.append(ev.rho)
         st.alive[ev.poor] = False
         st.money[ev.poor] = 0.0
         st.money[ev.rich] -= float(ev.rho) * ev.rich_u.astype(np.float64)
-        st.rho.append(ev.rho)
-        st.rich.append(ev.rich)
-        st.rich_u.append(ev.rich_u)
-        st.rich_wu.append(prep.mult[ev.rich] * ev.rich_u)
+        st.add_round(ev.rho, ev.rich, ev.rich_u)
     return run
 
 
@@ -444,18 +482,20 @@ def add1(
         if e0 < everything:
             k = math.ceil((everything - e0) / unit)
         return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak), k
-    kept = run_mes(prep, e0, _sub_rng(base, 0), tiebreak)
+    kept = run_mes(prep, e0, _sub_rng(base, 0), tiebreak, details=False)
     if _cost(prep, kept) > budget:  # pragma: no cover - MES never overspends at budget/n
         raise AssertionError("Equal Shares overspent at budget / n")
     k = 0
     while True:
-        nxt = run_mes(prep, e0 + (k + 1) * unit, _sub_rng(base, k + 1), tiebreak)
+        nxt = run_mes(prep, e0 + (k + 1) * unit, _sub_rng(base, k + 1), tiebreak, details=False)
         spent = _cost(prep, nxt)
         if progress is not None:
             progress(f"Add1 raise {k + 1}: spends {spent} of {budget}")
         if spent > budget:
-            return kept, k
+            break
         kept, k = nxt, k + 1
+    # the same run again, now recording the money behind every project that dropped out
+    return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak, details=True), k
 
 
 def equal_shares(
