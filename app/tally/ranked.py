@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from app.tally.records import InputError, Lot, VerificationError
 from app.tally.tiebreak import TIEBREAKS, TieBreak, break_tie
 
 IntArray = npt.NDArray[np.int64]
+AnyIntArray = npt.NDArray[np.signedinteger[Any]]
 
 #: Largest total ballot weight the engine accepts (tallies go through float64 bincount, exact below 2**53).
 MAX_TOTAL_WEIGHT = 2**53 - 1
@@ -162,34 +163,98 @@ def _rows_to_arrays(rows: Iterable[tuple[tuple[int, ...], int]]) -> tuple[IntArr
     return prefs, weights
 
 
-def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> tuple[IntArray, IntArray]:
+def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> tuple[AnyIntArray, IntArray]:
     """Merge identical rows of a padded ranking array (``-1`` = no preference), summing their weights.
 
-    Vectorised: rows are encoded as integers when that fits in int64, otherwise ``np.unique(axis=0)``.
-    Rows with no preference and zero-weight rows are dropped.
+    Returns ``(rows, weights)`` with rows in the smallest integer dtype that fits (int8 for < 127
+    candidates) and in no particular order.  Vectorised: each row is packed into one int64 (a few bits per
+    preference) when that fits, then the keys are sorted; otherwise ``np.unique(axis=0)``.  Rows with no preference
+    and zero-weight rows are dropped.  Raises :class:`InputError` for values below -1, a preference after a
+    -1, a candidate ranked twice, or negative weights.
     """
-    p = np.asarray(prefs, dtype=np.int64)
+    p = np.asarray(prefs)
     if p.ndim != 2:
         raise InputError("rankings must be a 2-D array")
-    w = np.ones(p.shape[0], dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
-    if w.shape != (p.shape[0],):
+    if p.size and not np.issubdtype(p.dtype, np.integer):
+        raise InputError("rankings must be integers")
+    m, width = p.shape
+    unit = weights is None
+    w = np.ones(m, dtype=np.int64) if weights is None else np.asarray(weights).astype(np.int64)
+    if w.shape != (m,):
         raise InputError("weights must have one entry per ranking")
-    if (w < 0).any():
+    if m == 0 or width == 0:
+        return np.full((0, max(width, 1)), -1, dtype=np.int8), np.zeros(0, dtype=np.int64)
+    if not unit and (w < 0).any():
         raise InputError("ballot weights must not be negative")
-    keep = (p[:, 0] >= 0) & (w > 0) if p.shape[1] else np.zeros(p.shape[0], dtype=bool)
-    p, w = p[keep], w[keep]
-    if p.shape[0] == 0:
-        return np.full((0, max(p.shape[1], 1)), -1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    base = int(p.max()) + 2
-    if base ** p.shape[1] < 2**62:
-        key = np.zeros(p.shape[0], dtype=np.int64)
-        for j in range(p.shape[1]):
-            key = key * base + (p[:, j] + 1)
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    lo, hi = int(p.min()), int(p.max())
+    if lo < -1:
+        raise InputError(f"rankings may hold candidate indices and -1 (no preference), found {lo}")
+    dtype: type[np.signedinteger[Any]] = np.int8 if hi < 127 else np.int16 if hi < 32767 else np.int32
+    small = p.astype(dtype, copy=False)
+    keep = small[:, 0] >= 0
+    if not unit:
+        keep &= w > 0
+    if not keep.all():
+        small, w = small[keep], w[keep]
+    if small.shape[0] == 0:
+        return np.full((0, width), -1, dtype=dtype), np.zeros(0, dtype=np.int64)
+    bits = (hi + 1).bit_length()  # digits 0..hi+1 (0 = no preference)
+    if bits * width <= 62:
+        # Pack each row into one int64, ``bits`` per preference, then sort the keys.
+        columns = np.ascontiguousarray(small.T)
+        key = np.zeros(small.shape[0], dtype=np.int64)
+        for j in range(width):
+            key <<= bits
+            key += columns[j]  # -1 .. hi; the +1 for every digit is added below in one go
+        key += sum(1 << (bits * j) for j in range(width))
+        if unit:
+            ordered = np.sort(key)
+            starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+            unique = ordered[starts]
+            summed = np.diff(np.append(starts, ordered.size)).astype(np.int64)
+        else:
+            unique, inverse = np.unique(key, return_inverse=True)
+            summed = _sum_by(inverse.ravel(), w, unique.size)
+        rows = np.empty((unique.size, width), dtype=dtype)
+        mask = (1 << bits) - 1
+        for j in range(width - 1, -1, -1):
+            rows[:, j] = (unique & mask) - 1
+            unique = unique >> bits
     else:
-        _, first, inverse = np.unique(p, axis=0, return_index=True, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=w.astype(np.float64)).astype(np.int64)
-    return p[first], summed
+        rows, inverse = np.unique(small, axis=0, return_inverse=True)
+        summed = _sum_by(inverse.ravel(), w, rows.shape[0])
+    _check_rows(rows, hi)
+    return rows, summed
+
+
+def _check_rows(rows: AnyIntArray, hi: int) -> None:
+    """Reject a preference after a -1 and a candidate ranked twice (checked once per distinct row)."""
+    width = rows.shape[1]
+    if width < 2:
+        return
+    columns = np.ascontiguousarray(rows.T)
+    if (np.diff((columns < 0).astype(np.int8), axis=0) < 0).any():
+        raise InputError("a ranking has a preference after a -1 (rankings must be padded at the end)")
+    if width <= 16:
+        # Column pairs; each column's -1 padding becomes its own sentinel so padding never matches.
+        marked = columns.astype(np.int8 if hi < 100 else np.int16)
+        for j in range(width):
+            marked[j][marked[j] < 0] = -(j + 2)
+        for j in range(width):
+            for k in range(j + 1, width):
+                if (marked[j] == marked[k]).any():
+                    raise InputError("a ranking names the same candidate more than once")
+    else:
+        by_value = np.sort(rows, axis=1)
+        if ((by_value[:, 1:] == by_value[:, :-1]) & (by_value[:, 1:] >= 0)).any():
+            raise InputError("a ranking names the same candidate more than once")
+
+
+def _sum_by(groups: npt.NDArray[np.intp], weights: IntArray, size: int) -> IntArray:
+    """Exact integer sums of ``weights`` per group."""
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, groups, weights)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -252,7 +317,9 @@ class IrvResult:
 # --------------------------------------------------------------------------------------------------------
 
 
-def first_continuing(prefs: IntArray, pos: IntArray, rows: IntArray, continuing: npt.NDArray[np.bool_]) -> None:
+def first_continuing(
+    prefs: AnyIntArray, pos: IntArray, rows: npt.NDArray[np.intp] | IntArray, continuing: npt.NDArray[np.bool_]
+) -> None:
     """Advance ``pos[rows]`` in place to each row's first preference for a continuing candidate.
 
     ``prefs`` must carry a final column of -1, so a row that runs out of preferences stops there.
@@ -266,9 +333,22 @@ def first_continuing(prefs: IntArray, pos: IntArray, rows: IntArray, continuing:
         pos[sub] += 1
 
 
+def _advance(
+    flat: AnyIntArray, fpos: IntArray, rows: npt.NDArray[np.intp] | IntArray, continuing: npt.NDArray[np.bool_]
+) -> None:
+    """Like :func:`first_continuing` on a flattened ranking buffer with flat positions ``fpos``."""
+    sub = rows
+    while sub.size:
+        cand = flat[fpos[sub]]
+        # cand == -1 indexes continuing[-1]; harmless, because the first condition masks it.
+        stuck = (cand >= 0) & ~continuing[cand]
+        sub = sub[stuck]
+        fpos[sub] += 1
+
+
 def _irv_engine(
     names: Sequence[str],
-    prefs_in: IntArray,
+    prefs_in: AnyIntArray,
     weights: IntArray,
     *,
     tiebreak: TieBreak,
@@ -281,15 +361,18 @@ def _irv_engine(
     Rows must not be empty (see :func:`merge_arrays`); ``exhausted`` is measured against their total.
     """
     n = len(names)
-    m = prefs_in.shape[0]
-    prefs = np.concatenate([prefs_in, np.full((m, 1), -1, dtype=np.int64)], axis=1)
-    pos = np.zeros(m, dtype=np.int64)
+    m, width = prefs_in.shape
+    # One flat buffer with a -1 after every row, and each row's current position as a flat index.
+    flat = np.concatenate([prefs_in, np.full((m, 1), -1, dtype=prefs_in.dtype)], axis=1).ravel()
+    fpos = np.arange(m, dtype=np.int64) * (width + 1)
     continuing = np.array([c not in withdrawn for c in range(n)], dtype=bool)
-    all_rows = np.arange(m, dtype=np.int64)
-    first_continuing(prefs, pos, all_rows, continuing)
-    current = prefs[all_rows, pos]
+    # Tallies go through float64 bincount: exact, since the total weight is below 2**53.
+    wf = weights.astype(np.float64)
+    if withdrawn:
+        _advance(flat, fpos, np.arange(m, dtype=np.int64), continuing)
+    current = flat[fpos]
     live = current >= 0
-    tally = np.bincount(current[live], weights=weights[live].astype(np.float64), minlength=n).astype(np.int64)
+    tally = np.bincount(current[live], weights=wf[live], minlength=n).astype(np.int64)
     total = int(weights.sum())
     valid = total
     history: list[list[int]] = []
@@ -339,16 +422,14 @@ def _irv_engine(
             print(f"  round {number}: eliminated {names[loser]}", file=sys.stderr)
         # Move the eliminated candidate's ballots to their next continuing preference.
         continuing[loser] = False
-        moved = np.nonzero(current == loser)[0]
-        pos[moved] += 1
-        first_continuing(prefs, pos, moved, continuing)
-        new = prefs[moved, pos[moved]]
+        moved = np.flatnonzero(current == loser)
+        fpos[moved] += 1
+        _advance(flat, fpos, moved, continuing)
+        new = flat[fpos[moved]]
         current[moved] = new
         ok = new >= 0
         if ok.any():
-            tally += np.bincount(new[ok], weights=weights[moved][ok].astype(np.float64), minlength=n).astype(
-                np.int64
-            )
+            tally += np.bincount(new[ok], weights=wf[moved][ok], minlength=n).astype(np.int64)
         tally[loser] = 0
 
 
