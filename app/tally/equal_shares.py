@@ -20,6 +20,10 @@ cost (/work/shared/data/README.md, the compute tool's "maxVotes, minCost"), then
 ``random.Random`` (recorded as a :class:`~app.tally.records.Lot`).  Projects that cost nothing and have support
 are funded before the first round (as pabutools does).
 
+A minimum score (``BudgetElection.min_score``, pabulib ``min_project_score_threshold``: "a minimum score a project
+must receive to be eligible for implementation") applies to every rule: projects below it are left out of Equal
+Shares and of any greedy step (reason ``below-threshold``).
+
 Completions (README "Notes on the rules"):
 
 * ``add1``: rerun MES with each voter's money raised by one currency unit at a time; keep the last outcome
@@ -95,11 +99,16 @@ class Prepared:
     utility: str
 
 
-def prepare(election: BudgetElection, utility: str = "cost") -> Prepared:
-    """Group identical ballots and compute each supporter's utility (see module docstring)."""
+def prepare(
+    election: BudgetElection, utility: str = "cost", exclude: frozenset[str] = frozenset()
+) -> Prepared:
+    """Group identical ballots and compute each supporter's utility (see module docstring).
+
+    Projects in ``exclude`` (e.g. below the minimum score) get no supporters, so Equal Shares never funds them.
+    """
     if utility not in ("cost", "approval"):
         raise InputError(f"unknown utility {utility!r} (expected 'cost' or 'approval')")
-    index = {p.id: j for j, p in enumerate(election.projects)}
+    index = {p.id: j for j, p in enumerate(election.projects) if p.id not in exclude}
     costs = [p.cost for p in election.projects]
     groups: dict[tuple[tuple[int, int], ...], int] = {}
     n = 0
@@ -107,7 +116,7 @@ def prepare(election: BudgetElection, utility: str = "cost") -> Prepared:
         n += b.weight
         if b.weight == 0:
             continue
-        key = tuple(sorted((index[p], x) for p, x in u.items() if x > 0))
+        key = tuple(sorted((index[p], x) for p, x in u.items() if x > 0 and p in index))
         if key:
             groups[key] = groups.get(key, 0) + b.weight
     keys = list(groups)
@@ -511,7 +520,10 @@ def equal_shares(
     """Count ``election`` with the Method of Equal Shares and ``completion`` (see the module docstring)."""
     validate(election)
     rng = rng if rng is not None else random.Random(0)
-    prep = prepare(election, utility)
+    scores = project_scores(election)
+    threshold = election.min_score
+    below = frozenset(p for p, v in scores.items() if threshold is not None and v < threshold)
+    prep = prepare(election, utility, below)
     budget = election.budget
     if completion in ("add1", "add1-greedy", "add1-comparison"):
         run, raises = add1(prep, budget, election.currency_unit, rng, tiebreak, progress)
@@ -522,7 +534,6 @@ def equal_shares(
     else:
         raise InputError(f"unknown completion {completion!r}")
 
-    scores = project_scores(election)
     rounds: list[BudgetRound] = []
     spent = 0
     for j in run.free:
@@ -550,7 +561,9 @@ def equal_shares(
     for j, pid in enumerate(prep.ids):
         if j in run.funded:
             continue
-        if prep.total_util[j] <= 0:
+        if pid in below:
+            reasons[pid] = Reason("below-threshold", score=scores[pid])
+        elif prep.total_util[j] <= 0:
             free = prep.cost[j] == 0 and prep.votes[j] > 0
             reasons[pid] = Reason("zero-cost" if free else "no-support", score=scores[pid])
         elif j in run.dropped:

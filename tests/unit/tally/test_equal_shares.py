@@ -386,3 +386,10 @@ def test_exact_fallbacks_agree(
         forced = equal_shares.equal_shares(e, utility=utility, tiebreak=("votes", "cost", "id"))
     n = sum(b.weight for b in e.ballots)
     assert list(forced.selected) == naive_mes(e, Fraction(e.budget, n), utility)
+
+
+def test_threshold_excludes_from_equal_shares() -> None:
+    e = election({"A": 10, "B": 10}, [{"A", "B"}, {"A"}, {"A"}], 30, min_score=3)
+    r = equal_shares.equal_shares(e, completion="add1-greedy")
+    assert r.selected == ("A",)
+    assert r.reasons["B"].to_dict() == {"code": "below-threshold", "score": 1}
