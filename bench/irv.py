@@ -36,7 +36,9 @@ def make_ballots(m: int, n: int, seed: int) -> npt.NDArray[np.integer[Any]]:
     return prefs
 
 
-def time_numpy(names: Sequence[str], prefs: npt.NDArray[np.integer[Any]], repeat: int = 3) -> tuple[float, str | None, int]:
+def time_numpy(
+    names: Sequence[str], prefs: npt.NDArray[np.integer[Any]], repeat: int = 3
+) -> tuple[float, str | None, int]:
     best = float("inf")
     winner: str | None = None
     rounds = 0
@@ -56,7 +58,9 @@ def time_pyrankvote(
 
     t0 = time.perf_counter()
     cands = [pyrankvote.Candidate(name) for name in names]
-    ballots = [pyrankvote.Ballot(ranked_candidates=[cands[c] for c in row if c >= 0]) for row in prefs.tolist()]
+    ballots = [
+        pyrankvote.Ballot(ranked_candidates=[cands[c] for c in row if c >= 0]) for row in prefs.tolist()
+    ]
     build = time.perf_counter() - t0
     best = float("inf")
     winner = ""
@@ -82,8 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefs = make_ballots(args.ballots, args.candidates, args.seed)
     sample = prefs[: args.sample] if 0 < args.sample < args.ballots else prefs
     whole = len(sample) == args.ballots
-    print(f"IRV benchmark: {args.ballots:,} ballots x {args.candidates} candidates (seed {args.seed}), "
-          "Plackett-Luce rankings of uniform length 1..n")
+    print(
+        f"IRV benchmark: {args.ballots:,} ballots x {args.candidates} candidates (seed {args.seed}), "
+        "Plackett-Luce rankings of uniform length 1..n"
+    )
     if whole:
         print("pyrankvote counts the same ballots (about 3 s to count plus 4 s to build its objects for 1M).")
     else:
@@ -98,14 +104,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return f"{count / seconds:14,.0f} ballots/s"
 
     print()
-    print(f"NumPy engine, {args.ballots:>9,} : {full_s:8.3f} s  ({rate(args.ballots, full_s)})  winner {full_winner}, "
-          f"{full_rounds} rounds; {n_distinct:,} distinct rankings, merged inside the timed call")
+    print(
+        f"NumPy engine, {args.ballots:>9,} : {full_s:8.3f} s  ({rate(args.ballots, full_s)})  winner {full_winner}, "
+        f"{full_rounds} rounds; {n_distinct:,} distinct rankings, merged inside the timed call"
+    )
     if not whole:
-        print(f"NumPy engine, {len(sample):>9,} : {ours_s:8.3f} s  ({rate(len(sample), ours_s)})  winner {ours_winner}")
-    print(f"pyrankvote,   {len(sample):>9,} : {theirs_s:8.3f} s  ({rate(len(sample), theirs_s)})  "
-          f"winner {theirs_winner}; building its Ballot objects took another {build_s:.3f} s")
+        print(
+            f"NumPy engine, {len(sample):>9,} : {ours_s:8.3f} s  ({rate(len(sample), ours_s)})  winner {ours_winner}"
+        )
+    print(
+        f"pyrankvote,   {len(sample):>9,} : {theirs_s:8.3f} s  ({rate(len(sample), theirs_s)})  "
+        f"winner {theirs_winner}; building its Ballot objects took another {build_s:.3f} s"
+    )
     print()
-    print(f"same winner on the same {len(sample):,} ballots: {'yes' if theirs_winner == ours_winner else 'NO'}")
+    print(
+        f"same winner on the same {len(sample):,} ballots: {'yes' if theirs_winner == ours_winner else 'NO'}"
+    )
     per_theirs = theirs_s / len(sample)
     per_theirs_e2e = (theirs_s + build_s) / len(sample)
     per_ours = full_s / args.ballots
@@ -114,10 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     label = "same ballots" if whole else f"our {args.ballots:,} vs its {len(sample):,}, per ballot"
     if not whole:
         print(f"speed-up on the same {len(sample):,}-ballot sample, count only : {theirs_s / ours_s:6.1f}x")
-    print(f"speed-up, {label}, count only           : {through:6.1f}x  "
-          f"[50x target {'met' if through >= 50 else 'NOT met'}]")
-    print(f"speed-up, {label}, end to end from arrays: {e2e:6.1f}x  "
-          f"[50x target {'met' if e2e >= 50 else 'NOT met'}] (ours: merge + count; pyrankvote: build + count)")
+    print(
+        f"speed-up, {label}, count only           : {through:6.1f}x  "
+        f"[50x target {'met' if through >= 50 else 'NOT met'}]"
+    )
+    print(
+        f"speed-up, {label}, end to end from arrays: {e2e:6.1f}x  "
+        f"[50x target {'met' if e2e >= 50 else 'NOT met'}] (ours: merge + count; pyrankvote: build + count)"
+    )
     return 0
 
 

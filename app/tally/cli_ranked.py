@@ -45,7 +45,9 @@ def register(subparsers: Any) -> None:
     )
     common(stv)
     stv.add_argument("--seats", type=int, default=None, help="override the number of seats in the file")
-    stv.add_argument("--tiebreak", choices=TIEBREAKS, default="backwards", help="tie-break (Order: backwards)")
+    stv.add_argument(
+        "--tiebreak", choices=TIEBREAKS, default="backwards", help="tie-break (Order: backwards)"
+    )
     stv.set_defaults(func=run_stv)
 
     schulze = subparsers.add_parser("schulze", help="Schulze method ranking (winning votes) from BLT files")
@@ -57,7 +59,10 @@ def register(subparsers: Any) -> None:
 
 
 def _lots(lots: Sequence[Lot]) -> list[dict[str, Any]]:
-    return [{"stage": lot.stage, "purpose": lot.purpose, "tied": list(lot.tied), "chosen": lot.chosen} for lot in lots]
+    return [
+        {"stage": lot.stage, "purpose": lot.purpose, "tied": list(lot.tied), "chosen": lot.chosen}
+        for lot in lots
+    ]
 
 
 def _num(v: int) -> float:
@@ -78,7 +83,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _each(args: argparse.Namespace, count: Callable[[RankedElection, str], tuple[dict[str, Any], str]]) -> int:
+def _each(
+    args: argparse.Namespace, count: Callable[[RankedElection, str], tuple[dict[str, Any], str]]
+) -> int:
     for path in args.files:
         election, digest = read_blt(path)
         big = election.total_weight >= PROGRESS_WEIGHT
@@ -153,14 +160,20 @@ def irv_text(result: IrvResult) -> str:
         if r.tie:
             lines.append(f"round {r.number}: {r.tie}")
     lines.append(f"winner: {result.winner or 'none'}")
-    lines.append(f"check: {result.verification.checker}: {result.verification.status} ({result.verification.detail})")
+    lines.append(
+        f"check: {result.verification.checker}: {result.verification.status} ({result.verification.detail})"
+    )
     return "\n".join(lines)
 
 
 def run_irv(args: argparse.Namespace) -> int:
     def count(election: RankedElection, progress: str) -> tuple[dict[str, Any], str]:
         result = count_irv(
-            election, tiebreak=args.tiebreak, seed=args.seed, verify=not args.no_verify, progress=bool(progress)
+            election,
+            tiebreak=args.tiebreak,
+            seed=args.seed,
+            verify=not args.no_verify,
+            progress=bool(progress),
         )
         return irv_record(result), irv_text(result)
 

@@ -143,9 +143,7 @@ class RankedElection:
         ``prefs`` is an ``(m, L)`` int64 array padded with -1 (``L`` = longest ranking), ``weights`` an
         ``(m,)`` int64 array.  Ballots left empty are dropped; rankings that became identical are merged.
         """
-        rows = [
-            (tuple(c for c in b.ranking if c not in self.withdrawn), b.weight) for b in self.ballots
-        ]
+        rows = [(tuple(c for c in b.ranking if c not in self.withdrawn), b.weight) for b in self.ballots]
         return _rows_to_arrays(rows)
 
 
@@ -318,7 +316,10 @@ class IrvResult:
 
 
 def first_continuing(
-    prefs: AnyIntArray, pos: IntArray, rows: npt.NDArray[np.intp] | IntArray, continuing: npt.NDArray[np.bool_]
+    prefs: AnyIntArray,
+    pos: IntArray,
+    rows: npt.NDArray[np.intp] | IntArray,
+    continuing: npt.NDArray[np.bool_],
 ) -> None:
     """Advance ``pos[rows]`` in place to each row's first preference for a continuing candidate.
 
@@ -334,7 +335,10 @@ def first_continuing(
 
 
 def _advance(
-    flat: AnyIntArray, fpos: IntArray, rows: npt.NDArray[np.intp] | IntArray, continuing: npt.NDArray[np.bool_]
+    flat: AnyIntArray,
+    fpos: IntArray,
+    rows: npt.NDArray[np.intp] | IntArray,
+    continuing: npt.NDArray[np.bool_],
 ) -> None:
     """Like :func:`first_continuing` on a flattened ranking buffer with flat positions ``fpos``."""
     sub = rows
@@ -458,7 +462,9 @@ def count_irv_arrays(
     names = tuple(candidates)
     p, w = merge_arrays(prefs, weights)
     if p.size and (int(p.max()) >= len(names)):
-        raise InputError(f"ranking refers to candidate index {int(p.max())}, but only {len(names)} candidates")
+        raise InputError(
+            f"ranking refers to candidate index {int(p.max())}, but only {len(names)} candidates"
+        )
     if int(w.sum()) > MAX_TOTAL_WEIGHT:
         raise InputError(f"total ballot weight exceeds {MAX_TOTAL_WEIGHT}")
     tb = _check_tiebreak(tiebreak)
@@ -534,7 +540,9 @@ def _verify_with_pyrankvote(
 
     checker = f"pyrankvote {getattr(pyrankvote, '__version__', '')}".strip()
     if lots:
-        return Verification(checker, "not-applicable", "a tie was broken by lot, so the winner may legitimately differ")
+        return Verification(
+            checker, "not-applicable", "a tie was broken by lot, so the winner may legitimately differ"
+        )
     total = election.total_weight
     if total > PYRANKVOTE_MAX_WEIGHT:
         return Verification(
@@ -563,4 +571,6 @@ def _verify_with_pyrankvote(
             "disagrees-on-tie",
             f"pyrankvote elected {', '.join(theirs)}; the count had a tie, which pyrankvote breaks differently",
         )
-    raise VerificationError(f"pyrankvote elected {', '.join(theirs) or 'nobody'}, this count elected {winner}")
+    raise VerificationError(
+        f"pyrankvote elected {', '.join(theirs) or 'nobody'}, this count elected {winner}"
+    )

@@ -48,7 +48,9 @@ class SchulzeResult:
     seed: int | None
 
 
-def pairwise_matrix(prefs: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+def pairwise_matrix(
+    prefs: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.int64]:
     """``d[i][j]``: weight of ballots preferring ``i`` to ``j`` (ranked beats unranked; -1 pads rankings)."""
     m, width = prefs.shape
     # position[b, c] = rank of candidate c on ballot b (unranked = width, i.e. below every ranked one).

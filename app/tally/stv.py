@@ -267,7 +267,9 @@ class _Counter:
                     self.pending.append(c)
         total_check = sum(self.votes) + self.nt_total
         if total_check != self.valid * SCALE:  # pragma: no cover - an internal invariant
-            raise AssertionError(f"stage {stage}: votes + non-transferable = {total_check} != {self.valid * SCALE}")
+            raise AssertionError(
+                f"stage {stage}: votes + non-transferable = {total_check} != {self.valid * SCALE}"
+            )
         excluded = (self.names[subject],) if action == "exclusion" and subject is not None else ()
         self.stages.append(
             StvStage(
@@ -287,7 +289,10 @@ class _Counter:
         )
         if self.progress:
             what = "first preferences" if subject is None else f"{action} of {self.names[subject]}"
-            print(f"  stage {stage}: {what}" + (f"; elected {', '.join(newly)}" if newly else ""), file=sys.stderr)
+            print(
+                f"  stage {stage}: {what}" + (f"; elected {', '.join(newly)}" if newly else ""),
+                file=sys.stderr,
+            )
 
     def _last_vacancies(self, order: list[int]) -> None:
         last = self.stages[-1]

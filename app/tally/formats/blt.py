@@ -46,6 +46,8 @@ def _parse_quoted(line: str, lineno: int, source: str | None) -> list[str]:
         if ch.isspace():
             i += 1
             continue
+        if ch == "#" and out:
+            break  # a trailing comment after the quoted name(s)
         if ch != '"':
             raise InputError(f"expected a quoted name, found {line[i:]!r}", line=lineno, source=source)
         i += 1
@@ -80,7 +82,9 @@ def _int(token: str, what: str, lineno: int, source: str | None) -> int:
                 line=lineno,
                 source=source,
             ) from None
-        raise InputError(f"expected {what} (a whole number), found {token!r}", line=lineno, source=source) from None
+        raise InputError(
+            f"expected {what} (a whole number), found {token!r}", line=lineno, source=source
+        ) from None
 
 
 def parse_blt(text: str | bytes, *, source: str | None = None) -> RankedElection:
@@ -172,7 +176,9 @@ def parse_blt(text: str | bytes, *, source: str | None = None) -> RankedElection
             )
         weight = _int(tokens[0], "a ballot weight", lineno, source)
         if weight < 0:
-            raise InputError(f"ballot weight must not be negative, found {weight}", line=lineno, source=source)
+            raise InputError(
+                f"ballot weight must not be negative, found {weight}", line=lineno, source=source
+            )
         if tokens[-1] != "0" or len(tokens) < 2:
             raise InputError(
                 "expected a ballot line 'weight preference ... 0' ending with 0", line=lineno, source=source

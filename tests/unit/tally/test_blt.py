@@ -60,7 +60,7 @@ Ward 7 - Somewhere
 
 
 def test_names_on_one_line_and_missing_title() -> None:
-    e = parse_blt('2 1\n1 1 0\n0\n"A" "B"\n')
+    e = parse_blt('2 1\n1 1 0\n0\n"A" "B"  # both names\n')
     assert e.candidates == ("A", "B") and e.title == ""
 
 
@@ -116,8 +116,12 @@ def test_writer_round_trips_standard() -> None:
 @given(
     st.integers(min_value=1, max_value=6).flatmap(
         lambda n: st.tuples(
-            st.lists(st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s.strip()),
-                     min_size=n, max_size=n, unique=True),
+            st.lists(
+                st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s.strip()),
+                min_size=n,
+                max_size=n,
+                unique=True,
+            ),
             st.lists(
                 st.tuples(st.permutations(list(range(n))), st.integers(0, n), st.integers(1, 9)), max_size=10
             ),
@@ -126,7 +130,9 @@ def test_writer_round_trips_standard() -> None:
         )
     )
 )
-def test_writer_round_trips_generated(data: tuple[list[str], list[tuple[list[int], int, int]], int, str]) -> None:
+def test_writer_round_trips_generated(
+    data: tuple[list[str], list[tuple[list[int], int, int]], int, str],
+) -> None:
     names, raw, seats, title = data
     if any("\n" in s or "\r" in s or s.startswith("#") for s in names):
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,30 @@ def test_real_files_json(capsys: pytest.CaptureFixture[str]) -> None:
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["file"] for r in records] == files
     assert all(len(r["elected"]) == r["seats"] for r in records)
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.skipif(not (REPO / "app" / "tally" / "cli_pb.py").exists(), reason="cli_pb.py not written yet")
+def test_python_m_app_tally_end_to_end(blt: Path, tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "app.tally", "stv", "--json", str(blt)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["rule"] == "stv-scottish"
+    bad = tmp_path / "bad.blt"
+    bad.write_text("2 1\n1 1 2\n0\nA\nB\n")
+    failed = subprocess.run(
+        [sys.executable, "-m", "app.tally", "irv", str(bad)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 2
+    assert "bad.blt:2" in failed.stderr

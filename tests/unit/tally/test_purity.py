@@ -47,7 +47,12 @@ def _imports_from(source: str, package: str) -> list[tuple[int, str]]:
 def test_tally_is_pure() -> None:
     files = sorted(TALLY.rglob("*.py"))
     assert files, f"no sources found under {TALLY}"
-    bad = [f"{p.relative_to(TALLY.parents[1])}:{line}: {mod}" for p in files for line, mod in imports(p) if forbidden(mod)]
+    bad = [
+        f"{p.relative_to(TALLY.parents[1])}:{line}: {mod}"
+        for p in files
+        for line, mod in imports(p)
+        if forbidden(mod)
+    ]
     assert not bad, "app/tally must not import these:\n" + "\n".join(bad)
 
 

@@ -49,9 +49,7 @@ def test_identical_ballots_are_merged() -> None:
 
 
 def test_exhausted_ballots_are_counted_each_round() -> None:
-    e = RankedElection.from_rankings(
-        ["A", "B", "C"], [["A"], ["B"], ["C"], ["C", "B"]], weights=[5, 4, 2, 1]
-    )
+    e = RankedElection.from_rankings(["A", "B", "C"], [["A"], ["B"], ["C"], ["C", "B"]], weights=[5, 4, 2, 1])
     result = count_irv(e)
     r1, r2 = result.rounds[0], result.rounds[1]
     assert (r1.exhausted, r1.continuing_total) == (0, 12)
@@ -199,9 +197,7 @@ def elections(draw: st.DrawFn, max_candidates: int = 6) -> RankedElection:
     )
     raw = draw(st.lists(st.tuples(ranking, st.integers(min_value=1, max_value=5)), max_size=30))
     names = [f"C{i}" for i in range(n)]
-    return RankedElection(
-        candidates=tuple(names), ballots=tuple(RankedBallot(r, w) for r, w in raw)
-    )
+    return RankedElection(candidates=tuple(names), ballots=tuple(RankedBallot(r, w) for r, w in raw))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

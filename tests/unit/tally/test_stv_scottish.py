@@ -220,7 +220,10 @@ def test_inverclyde_central_2017_matches_published_count() -> None:
     }
     for name, figures in published.items():
         for stage, figure in zip(r.stages, figures, strict=False):
-            assert f"{round(stage.totals[name] / SCALE, 2):.2f}" == f"{float(figure):.2f}", (name, stage.number)
+            assert f"{round(stage.totals[name] / SCALE, 2):.2f}" == f"{float(figure):.2f}", (
+                name,
+                stage.number,
+            )
 
 
 @pytest.mark.skipif(
@@ -236,3 +239,44 @@ def test_blantyre_2017_matches_published_result() -> None:
     assert first["Mo RAZZAQ (Lab)"] == 1663 * SCALE
     assert first["Maureen CHALMERS (SNP)"] == 1354 * SCALE
     assert first["Bert THOMSON (Lab)"] == 731 * SCALE
+
+
+@pytest.mark.skipif(
+    not (DATA / "perth_kinross_2017_ward12.blt").exists(), reason="Perth & Kinross data not found"
+)
+def test_perth_city_centre_2017_matches_published_count() -> None:
+    # Published count (Perth & Kinross Council, 4 May 2017; as tabulated on Wikipedia "Perth City Centre
+    # (ward)"): quota 1,077; elected Ahern, Drysdale, Barrett, Parrott; stage figures to two decimals.
+    # Stages 2-4 are three successive surplus transfers (Ahern, then Barrett, then Drysdale).
+    e, _ = read_blt(DATA / "perth_kinross_2017_ward12.blt")
+    r = count_stv_scottish(e)
+    assert r.quota == 1077
+    assert set(r.elected) == {
+        "Chris AHERN (C)",
+        "Eric DRYSDALE (SNP)",
+        "Peter Anthony BARRETT (LD)",
+        "Andrew PARROTT (SNP)",
+    }
+    published = {
+        "Andrew PARROTT (SNP)": [
+            "758",
+            "763.06",
+            "780.22",
+            "792.20",
+            "792.21",
+            "809.79",
+            "895.96",
+            "1086.40",
+        ],
+        "Tricia DUNCAN (Lab)": ["474", "554.93", "627.55", "628.32", "633.90", "668.24", "739.77"],
+        "Fraser Calum HUNTER (Grn)": ["174", "191.51", "218.62", "219.19", "225.54", "250.69"],
+        "Peter Anthony BARRETT (LD)": ["1038", "1313.87"],
+        "Eric DRYSDALE (SNP)": ["1076", "1091.17"],
+        "Ian THOMSON (Scotland Ind Network)": ["78", "132.08"],
+    }
+    for name, figures in published.items():
+        for stage, figure in zip(r.stages, figures, strict=False):
+            assert f"{round(stage.totals[name] / SCALE, 2):.2f}" == f"{float(figure):.2f}", (
+                name,
+                stage.number,
+            )
