@@ -29,10 +29,25 @@ class Permission(enum.StrEnum):
     # audit log
     AUDIT_VIEW = "audit.view"
     # --- proposals: policies in app/proposals/policy.py (only the proposals feature edits this block) ---
+    PROPOSAL_CREATE = "proposal.create"
+    PROPOSAL_EDIT = "proposal.edit"
+    PROPOSAL_TRANSITION = "proposal.transition"
+    PROPOSAL_REVIEW = "proposal.review"
+    PROPOSAL_POST_UPDATE = "proposal.post_update"
+    PROPOSAL_SUPPORT = "proposal.support"
+    PROPOSAL_WITHDRAW_SUPPORT = "proposal.withdraw_support"
+    PROPOSAL_MANAGE_TOPICS = "proposal.manage_topics"
+    PROPOSAL_ASSISTED_ENTRY = "proposal.assisted_entry"
     # --- end proposals ---
     # --- deliberation: policies in app/deliberation/policy.py (only the deliberation feature edits this block) ---
     # --- end deliberation ---
     # --- budgets: policies in app/budgets/policy.py (only the budgets feature edits this block) ---
+    BUDGET_MANAGE = "budget.manage"
+    BUDGET_EDIT_SETUP = "budget.edit_setup"
+    BUDGET_VOTE = "budget.vote"
+    BUDGET_KEY_PAPER = "budget.key_paper"
+    BUDGET_COUNT = "budget.count"
+    BUDGET_VIEW_RESULTS = "budget.view_results"
     # --- end budgets ---
 
 

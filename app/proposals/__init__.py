@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
-from app.proposals import models  # noqa: E402,F401
+from app.proposals import models, policy, sections, views  # noqa: E402,F401
