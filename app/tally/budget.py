@@ -15,8 +15,10 @@ as :class:`~app.tally.records.Lot`.  Pabulib's official outcomes say nothing abo
 of the sample files has a tie that matters); "lower cost first" is the usual Polish municipal rule and is the
 documented choice here.
 
-Ballots of kind ``ordinal`` are counted as approval of every listed project (pabulib stores the ranking
-but the greedy and Equal Shares rules used by cities with ordinal ballots count listed projects).
+Ballots of kind ``ordinal`` count as approval of every listed project, unless they carry points (then the
+points count, as for cumulative ballots).  The pabulib reader gives ordinal ballots points when the file
+has a ``points`` column, or, when PROJECTS has a ``score`` column, the positional points pabulib uses
+(k, k-1, ..., 1 for a ballot listing k projects; pabulib/checker ``count_points_per_project``).
 """
 
 from __future__ import annotations
@@ -289,7 +291,10 @@ def validate(election: BudgetElection) -> None:
                         f"{where}: {sum(b.points)} points given, at most {election.max_points} allowed"
                     )
         elif b.points is not None:
-            raise InputError(f"{where}: points given on a {kind.value} ballot")
+            if kind is not BallotKind.ORDINAL:
+                raise InputError(f"{where}: points given on a {kind.value} ballot")
+            if len(b.points) != len(b.projects):
+                raise InputError(f"{where}: expected one number of points per project")
         if kind is BallotKind.CHOOSE_1 and len(b.projects) > 1:
             raise InputError(f"{where}: a choose-1 ballot names {len(b.projects)} projects")
         if kind is BallotKind.K_APPROVAL and election.max_approvals is not None:
@@ -305,17 +310,16 @@ def validate(election: BudgetElection) -> None:
 
 
 def utilities(election: BudgetElection) -> list[dict[str, int]]:
-    """Per ballot, the "points" each listed project gets: 1 for approval-type ballots, the points otherwise.
+    """Per ballot, the "points" each listed project gets: the ballot's points when it has them (cumulative,
+    scoring, and ordinal ballots that carry positional points), else 1 per listed project.
 
     Projects with zero (or negative, on scoring ballots) points are left out of approval-type uses.
     """
     out: list[dict[str, int]] = []
-    if election.kind in POINTS_KINDS:
-        for b in election.ballots:
-            assert b.points is not None
+    for b in election.ballots:
+        if b.points is not None:
             out.append({p: x for p, x in zip(b.projects, b.points, strict=True)})
-    else:
-        for b in election.ballots:
+        else:
             out.append(dict.fromkeys(b.projects, 1))
     return out
 
@@ -347,23 +351,48 @@ def approval_sets(election: BudgetElection) -> list[frozenset[str]]:
 # --------------------------------------------------------------------------------------------- greedy
 
 
+GREEDY_TIEBREAKS = ("cost", "order", "id", "lot")
+
+
 def _order_by_score(
     projects: Sequence[Project],
     scores: Mapping[str, int],
     rng: random.Random,
     lots: list[Lot],
     stage: int,
+    tiebreak: Sequence[str] = ("cost", "lot"),
+    position: Mapping[str, int] | None = None,
 ) -> list[Project]:
-    """Projects by decreasing score, ties by lower cost, remaining ties by lot (each tie drawn once)."""
-    ordered = sorted(projects, key=lambda p: (-scores[p.id], p.cost, p.id))
+    """Projects by decreasing score; ties settled by ``tiebreak`` in turn.
+
+    ``cost``: lower cost first; ``order``: earlier in ``position`` (the order projects were given, e.g. a pabulib
+    PROJECTS section); ``id``: smaller id; ``lot``: a seeded shuffle of each block still tied, recorded as a
+    :class:`Lot` (``chosen`` lists the drawn order).
+    """
+    for how in tiebreak:
+        if how not in GREEDY_TIEBREAKS:
+            raise InputError(f"unknown tie-break {how!r} (known: {', '.join(GREEDY_TIEBREAKS)})")
+    pos = position if position is not None else {p.id: i for i, p in enumerate(projects)}
+    keys: list[str] = []
+    for how in tiebreak:
+        if how == "lot":
+            break
+        keys.append(how)
+
+    def key(p: Project) -> tuple[object, ...]:
+        out: list[object] = [-scores[p.id]]
+        for how in keys:
+            out.append(p.cost if how == "cost" else pos[p.id] if how == "order" else p.id)
+        return tuple(out)
+
+    ordered = sorted(projects, key=lambda p: (key(p), pos[p.id]))
+    if "lot" not in tiebreak:
+        return ordered
     out: list[Project] = []
     i = 0
     while i < len(ordered):
         j = i
-        while j < len(ordered) and (scores[ordered[j].id], ordered[j].cost) == (
-            scores[ordered[i].id],
-            ordered[i].cost,
-        ):
+        while j < len(ordered) and key(ordered[j]) == key(ordered[i]):
             j += 1
         block = ordered[i:j]
         if len(block) > 1:
@@ -390,13 +419,17 @@ def greedy(
     rng: random.Random | None = None,
     min_score: int | None = None,
     already: Sequence[str] = (),
+    tiebreak: Sequence[str] = ("cost", "lot"),
     _validate: bool = True,
 ) -> BudgetResult:
     """Greedy by votes.  ``skip=True`` is pabulib ``greedy``; ``skip=False`` is ``greedy-no-skip``.
 
     ``min_score`` (default: the election's) excludes projects scoring below it.  ``already`` are projects funded
     beforehand (used by the ``add1-greedy`` completion); they are kept and their cost counted.
-    Ties in score: lower cost first, then by lot (recorded).  Projects that cost 0 are funded when reached.
+    Ties in score are settled by ``tiebreak`` (see :data:`GREEDY_TIEBREAKS`): by default lower cost first, then
+    by lot (recorded).  ``("order",)`` keeps the order of ``election.projects``, which is how pabulib's own checker
+    verifies ``rule;greedy`` files (pabulib/checker ``verify_greedy_selected``: a stable sort of PROJECTS by score),
+    so a recount of a pabulib file follows the published ranking.  Projects that cost 0 are funded when reached.
     """
     if _validate:
         validate(election)
@@ -411,7 +444,8 @@ def greedy(
     reasons: dict[str, Reason] = {}
     candidates = [p for p in election.projects if p.id not in set(already)]
     stopped_at: str | None = None
-    for p in _order_by_score(candidates, scores, rng, lots, stage=0):
+    position = {p.id: i for i, p in enumerate(election.projects)}
+    for p in _order_by_score(candidates, scores, rng, lots, 0, tiebreak, position):
         s = scores[p.id]
         if threshold is not None and s < threshold:
             reasons[p.id] = Reason("below-threshold", score=s)
@@ -478,7 +512,11 @@ def compare_outcomes(
 RULE_ALIASES: dict[str, tuple[str, str]] = {
     "greedy": ("greedy", "none"),
     "greedy-no-skip": ("greedy-no-skip", "none"),
-    "greedy-exclusive": ("greedy-no-skip", "none"),
+    # pabulib variants of greedy; exclusive zones / custom city rules are not modelled (pabulib's checker
+    # can only warn about them either); the threshold comes from META min_project_score_threshold
+    "greedy-threshold": ("greedy", "none"),
+    "greedy-exclusive": ("greedy", "none"),
+    "greedy-custom": ("greedy", "none"),
     "equalshares": ("equal-shares", "none"),
     "equal-shares": ("equal-shares", "none"),
     "mes": ("equal-shares", "none"),
@@ -512,6 +550,7 @@ def count(
     utility: str = "cost",
     comparison: str = "satisfaction",
     progress: Any = None,
+    greedy_tiebreak: Sequence[str] = ("cost", "lot"),
 ) -> BudgetResult:
     """Count ``election`` with ``rule`` (``greedy``, ``greedy-no-skip``, ``equal-shares``) and ``completion``.
 
@@ -525,11 +564,17 @@ def count(
     if rule in ("greedy", "greedy-no-skip"):
         if completion not in ("none", ""):
             raise InputError(f"completion {completion!r} only applies to equal-shares")
-        return greedy(election, skip=(rule == "greedy"), rng=rng)
+        return greedy(election, skip=(rule == "greedy"), rng=rng, tiebreak=greedy_tiebreak)
     if rule != "equal-shares":
         raise InputError(f"unknown rule {rule!r}")
     if completion not in COMPLETIONS:
         raise InputError(f"unknown completion {completion!r} (known: {', '.join(COMPLETIONS)})")
     return equal_shares.equal_shares(
-        election, completion=completion, rng=rng, utility=utility, comparison=comparison, progress=progress
+        election,
+        completion=completion,
+        rng=rng,
+        utility=utility,
+        comparison=comparison,
+        progress=progress,
+        greedy_tiebreak=greedy_tiebreak,
     )

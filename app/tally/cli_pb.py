@@ -1,7 +1,9 @@
 """``python -m app.tally pb FILE…``: recount participatory budgets stored as pabulib ``.pb`` files.
 
 The rule and completion come from each file's META ``rule`` unless ``--rule`` / ``--completion`` are given
-(see :data:`app.tally.budget.RULE_ALIASES` for the META spellings understood).  Human-readable output by
+(see :data:`app.tally.budget.RULE_ALIASES` for the META spellings understood).  Ties in score in greedy steps
+follow the order of the file's PROJECTS section by default (the published ranking; pabulib's own checker
+verifies greedy files the same way); ``--greedy-ties cost-then-lot`` uses the library default instead.  Human-readable output by
 default; ``--json`` prints one JSON object per file per line.  Exit status: 0 when every count ran, 2 on bad
 input (raised as :class:`~app.tally.records.InputError` and reported by ``__main__``).
 """
@@ -22,6 +24,7 @@ from app.tally.formats import pabulib
 __all__ = ["register", "run"]
 
 RULES = ("greedy", "greedy-no-skip", "equal-shares")
+GREEDY_TIES = {"file-order": ("order",), "cost-then-lot": ("cost", "lot")}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,6 +52,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         choices=("satisfaction", "exclusion-ratio"),
         default="satisfaction",
         help="how the add1-comparison step compares outcomes",
+    )
+    p.add_argument(
+        "--greedy-ties",
+        choices=tuple(GREEDY_TIES),
+        default="file-order",
+        help="ties in score for greedy steps: file-order (the PROJECTS order, as pabulib's checker does;"
+        " default) or cost-then-lot (lower cost first, then by lot)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("--seed", type=int, default=0, help="seed for ties broken by lot (default 0)")
@@ -93,6 +103,7 @@ def count_file(path: str, args: argparse.Namespace) -> tuple[pabulib.PabulibFile
         utility=args.utility,
         comparison=args.comparison_method,
         progress=_progress(path) if not getattr(args, "quiet", False) else None,
+        greedy_tiebreak=GREEDY_TIES[getattr(args, "greedy_ties", "file-order")],
     )
     return pb, result
 

@@ -516,8 +516,13 @@ def equal_shares(
     comparison: str = "satisfaction",
     tiebreak: Sequence[str] = ("votes", "cost", "lot"),
     progress: Progress = None,
+    greedy_tiebreak: Sequence[str] = ("cost", "lot"),
 ) -> BudgetResult:
-    """Count ``election`` with the Method of Equal Shares and ``completion`` (see the module docstring)."""
+    """Count ``election`` with the Method of Equal Shares and ``completion`` (see the module docstring).
+
+    ``tiebreak`` settles ties inside Equal Shares (``votes``, ``cost``, ``id``, ``lot``); ``greedy_tiebreak``
+    those of any greedy step (see :func:`app.tally.budget.greedy`).
+    """
     validate(election)
     rng = rng if rng is not None else random.Random(0)
     scores = project_scores(election)
@@ -574,7 +579,9 @@ def equal_shares(
     lots = list(run.lots)
     comp: Comparison | None = None
     if completion in ("add1-greedy", "greedy"):
-        filled = greedy(election, rng=rng, already=selected, min_score=None, _validate=False)
+        filled = greedy(
+            election, rng=rng, already=selected, min_score=None, tiebreak=greedy_tiebreak, _validate=False
+        )
         for r in filled.rounds:
             rounds.append(
                 BudgetRound(len(rounds) + 1, r.project, r.cost, "completion", r.score, r.money_left)
@@ -583,7 +590,7 @@ def equal_shares(
         selected = list(filled.selected)
         lots.extend(filled.lots)
     elif completion == "add1-comparison":
-        g = greedy(election, rng=rng, min_score=None, _validate=False)
+        g = greedy(election, rng=rng, min_score=None, tiebreak=greedy_tiebreak, _validate=False)
         pm, pg = compare_outcomes(election, selected, g.selected, comparison)
         used = "greedy" if pg > pm else "equal-shares"
         comp = Comparison(comparison, pm, pg, used, g.selected)

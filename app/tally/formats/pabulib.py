@@ -302,6 +302,9 @@ def _build(
     if kind in (BallotKind.CUMULATIVE, BallotKind.SCORING) and ipoints is None and vote_rows:
         raise InputError(f"{vt} votes need a 'points' column in VOTES", source=source)
     iweight = vote_cols.index("weight") if "weight" in vote_cols else None
+    # ordinal votes without a points column: when PROJECTS reports a "score", pabulib scores a vote listing
+    # k projects with k, k-1, ..., 1 points (pabulib/checker count_points_per_project)
+    positional = kind is BallotKind.ORDINAL and ipoints is None and "score" in proj_cols
     ballots: list[Ballot] = []
     voter_ids: set[str] = set()
     for row, line in zip(vote_rows, vote_lines, strict=True):
@@ -313,10 +316,15 @@ def _build(
                 raise InputError(
                     f"vote names unknown project {p!r} (not in PROJECTS)", line=line, source=source
                 )
-        if len(set(chosen)) != len(chosen):
-            raise InputError("vote names a project twice", line=line, source=source)
         points: tuple[int, ...] | None = None
-        if kind in (BallotKind.CUMULATIVE, BallotKind.SCORING):
+        if len(set(chosen)) != len(chosen):
+            if kind in (BallotKind.CUMULATIVE, BallotKind.SCORING) or ipoints is not None:
+                raise InputError("vote names a project twice", line=line, source=source)
+            # an approval-type vote listing a project twice approves it once (pabutools reads it as a set)
+            chosen = tuple(dict.fromkeys(chosen))
+        if kind in (BallotKind.CUMULATIVE, BallotKind.SCORING) or (
+            kind is BallotKind.ORDINAL and ipoints is not None
+        ):
             assert ipoints is not None
             pts = _listing(row[ipoints])
             if len(pts) != len(chosen):
@@ -328,6 +336,8 @@ def _build(
             points = tuple(_int(x, "points", line, source) for x in pts)
             if kind is BallotKind.CUMULATIVE and any(x < 0 for x in points):
                 raise InputError("cumulative points must not be negative", line=line, source=source)
+        elif kind is BallotKind.ORDINAL and positional:
+            points = tuple(range(len(chosen), 0, -1))
         elif kind is BallotKind.CHOOSE_1 and len(chosen) > 1:
             raise InputError(
                 f"a choose-1 vote names {len(chosen)} projects, expected at most 1", line=line, source=source
@@ -450,7 +460,9 @@ def from_election(e: BudgetElection, meta: Mapping[str, str] | None = None) -> P
         (p.id, _money(p.cost, e.currency_unit), p.name, ",".join(p.categories), ",".join(p.targets))
         for p in e.projects
     )
-    has_points = e.kind in (BallotKind.CUMULATIVE, BallotKind.SCORING)
+    has_points = e.kind in (BallotKind.CUMULATIVE, BallotKind.SCORING) or any(
+        b.points is not None for b in e.ballots
+    )
     has_weight = any(b.weight != 1 for b in e.ballots)
     vcols = ["voter_id", "vote"] + (["points"] if has_points else []) + (["weight"] if has_weight else [])
     vrows = []

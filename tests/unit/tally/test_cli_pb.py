@@ -19,8 +19,8 @@ vote_type;approval
 rule;greedy
 PROJECTS
 project_id;cost;name;selected
-a;60;Park;0
-b;50;Bench;1
+a;60;Park;1
+b;50;Bench;0
 c;30;Tree;1
 VOTES
 voter_id;vote
@@ -43,8 +43,12 @@ def test_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     f.write_text(SMALL, encoding="utf-8")
     assert run(["pb", str(f)]) == 0
     out = capsys.readouterr().out
-    assert "funded (2)" in out and "did-not-fit" in out and "money left: 20" in out
+    # a and b tie on 2 votes: the PROJECTS order (a first) settles it, as pabulib's checker does
+    assert "funded (2)" in out and "did-not-fit" in out and "money left: 10" in out
     assert "matches the file's 'selected' column: yes" in out
+    assert run(["pb", str(f), "--greedy-ties", "cost-then-lot"]) == 0
+    out = capsys.readouterr().out
+    assert "money left: 20" in out and "matches the file's 'selected' column: NO" in out
 
 
 def test_json_output_and_rule_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,7 +68,7 @@ def test_json_output_and_rule_override(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_check_flag(tmp_path: Path) -> None:
     f = tmp_path / "small.pb"
-    f.write_text(SMALL.replace("a;60;Park;0", "a;60;Park;1"), encoding="utf-8")
+    f.write_text(SMALL.replace("b;50;Bench;0", "b;50;Bench;1"), encoding="utf-8")
     assert run(["pb", str(f), "--check", "--json"]) == 1
 
 
