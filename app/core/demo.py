@@ -49,7 +49,9 @@ def seed_demo(session: Session) -> list[str]:
         lines.append(f"  {email:32} {role_text:26} {place}")
     session.flush()
     # Feature demo data, in dependency order; each feature replaces only its own line.
-    # proposals demo: app/proposals/demo.py
+    from app.proposals.demo import seed as seed_proposals
+
+    lines += seed_proposals(session)
     # deliberation demo: app/deliberation/demo.py
     # budgets demo: app/budgets/demo.py
     return lines
