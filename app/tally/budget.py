@@ -525,12 +525,14 @@ RULE_ALIASES: dict[str, tuple[str, str]] = {
     "equalshares/add1-utilitarian": ("equal-shares", "add1-greedy"),
     "equalshares/add1u": ("equal-shares", "add1-greedy"),
     "equalshares/add1-comparison": ("equal-shares", "add1-comparison"),
+    "equalshares-comparison": ("equal-shares", "comparison"),
+    "equalshares/comparison": ("equal-shares", "comparison"),
     "equalshares/utilitarian": ("equal-shares", "greedy"),
     "equalshares/greedy": ("equal-shares", "greedy"),
 }
 """pabulib META ``rule`` values (and our own names) -> (rule, completion)."""
 
-COMPLETIONS = ("none", "add1", "add1-greedy", "add1-comparison", "greedy")
+COMPLETIONS = ("none", "add1", "add1-greedy", "add1-comparison", "greedy", "comparison")
 
 
 def parse_rule(text: str) -> tuple[str, str]:
@@ -551,12 +553,15 @@ def count(
     comparison: str = "satisfaction",
     progress: Any = None,
     greedy_tiebreak: Sequence[str] = ("cost", "lot"),
+    add1_integral: bool = False,
 ) -> BudgetResult:
     """Count ``election`` with ``rule`` (``greedy``, ``greedy-no-skip``, ``equal-shares``) and ``completion``.
 
     Completions for Equal Shares: ``none``; ``add1``; ``add1-greedy`` (Add1 then greedy by votes with the
     money left); ``add1-comparison`` (Add1, then the comparison step against greedy); ``greedy`` (plain Equal
-    Shares then greedy by votes).  ``comparison`` chooses ``satisfaction`` or ``exclusion-ratio``.
+    Shares then greedy by votes); ``comparison`` (plain Equal Shares, then the comparison step).  ``comparison``
+    chooses ``satisfaction`` or ``exclusion-ratio``; ``add1_integral`` starts the Add1 raises from the whole
+    currency unit below budget / n (see :func:`app.tally.equal_shares.add1`).
     """
     from app.tally import equal_shares
 
@@ -577,4 +582,5 @@ def count(
         comparison=comparison,
         progress=progress,
         greedy_tiebreak=greedy_tiebreak,
+        add1_integral=add1_integral,
     )

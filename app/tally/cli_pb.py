@@ -60,6 +60,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="ties in score for greedy steps: file-order (the PROJECTS order, as pabulib's checker does;"
         " default) or cost-then-lot (lower cost first, then by lot)",
     )
+    p.add_argument(
+        "--add1-integral",
+        action="store_true",
+        help="start Add1 raises from floor(budget / n) (pabulib checker / compute tool 'integral' option)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("--seed", type=int, default=0, help="seed for ties broken by lot (default 0)")
     p.add_argument(
@@ -104,6 +109,7 @@ def count_file(path: str, args: argparse.Namespace) -> tuple[pabulib.PabulibFile
         comparison=args.comparison_method,
         progress=_progress(path) if not getattr(args, "quiet", False) else None,
         greedy_tiebreak=GREEDY_TIES[getattr(args, "greedy_ties", "file-order")],
+        add1_integral=bool(getattr(args, "add1_integral", False)),
     )
     return pb, result
 

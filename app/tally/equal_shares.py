@@ -36,6 +36,7 @@ Completions (README "Notes on the rules"):
   (:func:`app.tally.budget.compare_outcomes`): the greedy outcome replaces Equal Shares' when strictly more
   voters prefer it.
 * ``greedy``: plain MES, then greedy by votes with the money left.
+* ``comparison``: plain MES, then the comparison step (pabulib ``equalshares-comparison``).
 
 Exactness: decisions are made on exact rationals.  For speed, each voter group's money is also tracked as a
 float; a float comparison is trusted only when its margin exceeds a bound on the accumulated rounding error,
@@ -471,32 +472,41 @@ def add1(
     rng: random.Random,
     tiebreak: Sequence[str] = ("votes", "cost", "lot"),
     progress: Progress = None,
+    integral: bool = False,
 ) -> tuple[MESRun, int]:
     """The Add1 completion, literally: raise each voter's money by ``unit`` until the next raise overspends.
 
-    Returns the kept run and the number of raises it had.  Each run draws its lots from its own generator
-    seeded from ``rng``, so the kept run's lots can be replayed alone.
+    Raise ``k`` gives each voter ``budget / n + k * unit``.  With ``integral=True`` the raises start from the
+    whole currency unit below ``budget / n`` instead (raise ``k`` gives ``floor(budget / n) + k * unit``; the
+    first run still uses ``budget / n``), as pabulib's checker (``_compute_equalshares_winners``) and the
+    compute tool's "integral" option do.  Returns the kept run and its raise number.  Each run draws its lots
+    from its own generator seeded from ``rng``, so the kept run's lots can be replayed alone.
     """
     if prep.n == 0:
         return MESRun(endowment=Fraction(0)), 0
     base = rng.getrandbits(64)
     e0 = Fraction(budget, prep.n)
+    start = Fraction(math.floor(e0 / unit) * unit) if integral else e0
+
+    def endowment(k: int) -> Fraction:
+        return e0 if k == 0 else start + k * unit
+
     supported = [j for j in range(len(prep.cost)) if prep.total_util[j] > 0]
     everything = sum(prep.cost[j] for j in supported)
     if everything <= budget:
-        # No raise can ever overspend.  Once each voter holds the cost of all supported projects together,
-        # every supporter can pay for everything, so every supported project is funded from then on: that
-        # is where the raises end.
+        # No raise can ever overspend and the literal loop never ends.  Once each voter holds the cost of all
+        # supported projects together, every supporter can pay for everything, so every supported project is
+        # funded from then on: that is where the raises end.
         k = 0
         if e0 < everything:
-            k = math.ceil((everything - e0) / unit)
-        return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak), k
+            k = max(1, math.ceil((everything - start) / unit))
+        return run_mes(prep, endowment(k), _sub_rng(base, k), tiebreak), k
     kept = run_mes(prep, e0, _sub_rng(base, 0), tiebreak, details=False)
     if _cost(prep, kept) > budget:  # pragma: no cover - MES never overspends at budget/n
         raise AssertionError("Equal Shares overspent at budget / n")
     k = 0
     while True:
-        nxt = run_mes(prep, e0 + (k + 1) * unit, _sub_rng(base, k + 1), tiebreak, details=False)
+        nxt = run_mes(prep, endowment(k + 1), _sub_rng(base, k + 1), tiebreak, details=False)
         spent = _cost(prep, nxt)
         if progress is not None:
             progress(f"Add1 raise {k + 1}: spends {spent} of {budget}")
@@ -504,7 +514,7 @@ def add1(
             break
         kept, k = nxt, k + 1
     # the same run again, now recording the money behind every project that dropped out
-    return run_mes(prep, e0 + k * unit, _sub_rng(base, k), tiebreak, details=True), k
+    return run_mes(prep, endowment(k), _sub_rng(base, k), tiebreak, details=True), k
 
 
 def equal_shares(
@@ -517,6 +527,7 @@ def equal_shares(
     tiebreak: Sequence[str] = ("votes", "cost", "lot"),
     progress: Progress = None,
     greedy_tiebreak: Sequence[str] = ("cost", "lot"),
+    add1_integral: bool = False,
 ) -> BudgetResult:
     """Count ``election`` with the Method of Equal Shares and ``completion`` (see the module docstring).
 
@@ -531,8 +542,8 @@ def equal_shares(
     prep = prepare(election, utility, below)
     budget = election.budget
     if completion in ("add1", "add1-greedy", "add1-comparison"):
-        run, raises = add1(prep, budget, election.currency_unit, rng, tiebreak, progress)
-    elif completion in ("none", "greedy"):
+        run, raises = add1(prep, budget, election.currency_unit, rng, tiebreak, progress, add1_integral)
+    elif completion in ("none", "greedy", "comparison"):
         base = rng.getrandbits(64)
         run = run_mes(prep, Fraction(budget, prep.n) if prep.n else Fraction(0), _sub_rng(base, 0), tiebreak)
         raises = 0
@@ -589,7 +600,7 @@ def equal_shares(
             reasons.pop(r.project, None)
         selected = list(filled.selected)
         lots.extend(filled.lots)
-    elif completion == "add1-comparison":
+    elif completion in ("add1-comparison", "comparison"):
         g = greedy(election, rng=rng, min_score=None, tiebreak=greedy_tiebreak, _validate=False)
         pm, pg = compare_outcomes(election, selected, g.selected, comparison)
         used = "greedy" if pg > pm else "equal-shares"

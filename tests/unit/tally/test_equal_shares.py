@@ -73,15 +73,16 @@ def naive_mes(e: BudgetElection, endowment: Fraction, utility: str = "cost") -> 
                 money[i] -= min(money[i], low * v[p])
 
 
-def naive_add1(e: BudgetElection, utility: str = "cost") -> list[str]:
+def naive_add1(e: BudgetElection, utility: str = "cost", integral: bool = False) -> list[str]:
     n = sum(b.weight for b in e.ballots)
     cost = {p.id: p.cost for p in e.projects}
     e0 = Fraction(e.budget, n)
+    start = Fraction(e.budget // n) if integral else e0
     kept = naive_mes(e, e0, utility)
     k = 0
     while True:
         k += 1
-        nxt = naive_mes(e, e0 + k, utility)
+        nxt = naive_mes(e, start + k, utility)
         if sum(cost[p] for p in nxt) > e.budget:
             return kept
         if nxt == kept and set(nxt) == {p for p in cost if any(p in b.projects for b in e.ballots)}:
@@ -253,16 +254,18 @@ def test_mes_matches_naive_reference(e: BudgetElection, utility: str) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(approval_elections(max_projects=5, max_voters=6))
-def test_add1_matches_naive_reference(e: BudgetElection) -> None:
-    r = equal_shares.equal_shares(e, completion="add1", tiebreak=("votes", "cost", "id"))
-    assert set(r.selected) == set(naive_add1(e))
+@given(approval_elections(max_projects=5, max_voters=6), st.booleans())
+def test_add1_matches_naive_reference(e: BudgetElection, integral: bool) -> None:
+    r = equal_shares.equal_shares(
+        e, completion="add1", tiebreak=("votes", "cost", "id"), add1_integral=integral
+    )
+    assert set(r.selected) == set(naive_add1(e, integral=integral))
 
 
 @FAST
 @given(
     st.one_of(approval_elections(), cumulative_elections()),
-    st.sampled_from(["none", "add1", "add1-greedy", "add1-comparison", "greedy"]),
+    st.sampled_from(["none", "add1", "add1-greedy", "add1-comparison", "greedy", "comparison"]),
     st.sampled_from(["cost", "approval"]),
     st.integers(0, 3),
 )
@@ -393,3 +396,17 @@ def test_threshold_excludes_from_equal_shares() -> None:
     r = equal_shares.equal_shares(e, completion="add1-greedy")
     assert r.selected == ("A",)
     assert r.reasons["B"].to_dict() == {"code": "below-threshold", "score": 1}
+
+
+def test_comparison_completion_can_choose_greedy() -> None:
+    # Equal Shares funds B (the 2 supporters of A cannot afford it once...); build a case where most voters
+    # prefer greedy: 3 voters approve A and B, 1 approves C; budget 40, e = 10.
+    e = election({"A": 20, "B": 20, "C": 10}, [{"A", "B"}, {"A", "B"}, {"A", "B"}, {"C"}], 40)
+    r = equal_shares.equal_shares(e, completion="comparison")
+    assert r.comparison is not None
+    mes_only = equal_shares.equal_shares(e)
+    g = budget.greedy(e)
+    pm, pg = budget.compare_outcomes(e, mes_only.selected, g.selected)
+    assert (r.comparison.prefer_equal_shares, r.comparison.prefer_greedy) == (pm, pg)
+    assert set(r.selected) == (set(g.selected) if pg > pm else set(mes_only.selected))
+    assert budget.parse_rule("equalshares-comparison") == ("equal-shares", "comparison")
