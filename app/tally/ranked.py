@@ -339,15 +339,22 @@ def _advance(
     fpos: IntArray,
     rows: npt.NDArray[np.intp] | IntArray,
     continuing: npt.NDArray[np.bool_],
-) -> None:
-    """Like :func:`first_continuing` on a flattened ranking buffer with flat positions ``fpos``."""
-    sub = rows
-    while sub.size:
-        cand = flat[fpos[sub]]
-        # cand == -1 indexes continuing[-1]; harmless, because the first condition masks it.
-        stuck = (cand >= 0) & ~continuing[cand]
-        sub = sub[stuck]
-        fpos[sub] += 1
+) -> AnyIntArray:
+    """Move each of ``rows`` (whose current preference is no longer continuing) to its next preference for a
+    continuing candidate, in a flattened ranking buffer with flat positions ``fpos``.  Returns the new
+    current preference of each row (-1 = exhausted).  Works on local copies, then writes ``fpos`` back once.
+    """
+    pos = fpos[rows] + 1
+    new = flat[pos]
+    # new == -1 indexes continuing[-1]; harmless, because the first condition masks it.
+    stuck = np.flatnonzero((new >= 0) & ~continuing[new])
+    while stuck.size:
+        pos[stuck] += 1
+        cand = flat[pos[stuck]]
+        new[stuck] = cand
+        stuck = stuck[(cand >= 0) & ~continuing[cand]]
+    fpos[rows] = pos
+    return new
 
 
 def _irv_engine(
@@ -373,6 +380,7 @@ def _irv_engine(
     # Tallies go through float64 bincount: exact, since the total weight is below 2**53.
     wf = weights.astype(np.float64)
     if withdrawn:
+        fpos -= 1
         _advance(flat, fpos, np.arange(m, dtype=np.int64), continuing)
     current = flat[fpos]
     live = current >= 0
@@ -427,13 +435,11 @@ def _irv_engine(
         # Move the eliminated candidate's ballots to their next continuing preference.
         continuing[loser] = False
         moved = np.flatnonzero(current == loser)
-        fpos[moved] += 1
-        _advance(flat, fpos, moved, continuing)
-        new = flat[fpos[moved]]
+        new = _advance(flat, fpos, moved, continuing)
         current[moved] = new
-        ok = new >= 0
-        if ok.any():
-            tally += np.bincount(new[ok], weights=wf[moved][ok], minlength=n).astype(np.int64)
+        # Bin 0 collects the exhausted ballots (new == -1); bins 1..n are the candidates.
+        gained = np.bincount(new.astype(np.intp) + 1, weights=wf[moved], minlength=n + 1)
+        tally += gained[1:].astype(np.int64)
         tally[loser] = 0
 
 
