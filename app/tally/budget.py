@@ -98,7 +98,9 @@ class BudgetElection:
     ``currency_unit`` is how many money units make one currency unit (1 when costs are whole zloty/pounds,
     100 when they are pence); the Add1 completion raises each voter's budget by one currency unit.
     ``min_score`` is the minimum score a project needs to be eligible at all (pabulib
-    ``min_project_score_threshold``; a project with exactly ``min_score`` is eligible).
+    ``min_project_score_threshold``; a project with exactly ``min_score`` is eligible).  ``withdrawn`` projects
+    are on the ballot but out of the count (pabulib marks them with the sentinel cost 999999999); every rule
+    passes over them without stopping (reason ``withdrawn``).
     """
 
     projects: tuple[Project, ...]
@@ -109,13 +111,14 @@ class BudgetElection:
     max_points: int | None = None
     currency_unit: int = 1
     min_score: int | None = None
+    withdrawn: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
     """Why a project was not funded, machine-readable; a web layer turns ``code`` into plain language.
 
-    Codes: ``did-not-fit`` (greedy: ``needed`` = cost, ``left`` = money left when it was reached),
+    Codes: ``withdrawn`` (out of the count), ``did-not-fit`` (greedy: ``needed`` = cost, ``left`` = money left when it was reached),
     ``stopped`` (greedy-no-skip: counting stopped at an earlier project, ``at`` = that project),
     ``below-threshold`` (score below ``min_score``; ``score``), ``no-support`` (nobody voted for it),
     ``supporters-could-not-afford`` (Equal Shares: its supporters' remaining money ``left`` was less than
@@ -265,6 +268,8 @@ def validate(election: BudgetElection) -> None:
         if p.cost < 0:
             raise InputError(f"project {p.id!r} has a negative cost {p.cost}")
         ids.add(p.id)
+    if not election.withdrawn <= ids:
+        raise InputError(f"withdrawn projects not on the ballot: {sorted(election.withdrawn - ids)}")
     if election.budget < 0:
         raise InputError(f"the budget must not be negative (got {election.budget})")
     if election.currency_unit < 1:
@@ -447,6 +452,9 @@ def greedy(
     position = {p.id: i for i, p in enumerate(election.projects)}
     for p in _order_by_score(candidates, scores, rng, lots, 0, tiebreak, position):
         s = scores[p.id]
+        if p.id in election.withdrawn:
+            reasons[p.id] = Reason("withdrawn", score=s)
+            continue
         if threshold is not None and s < threshold:
             reasons[p.id] = Reason("below-threshold", score=s)
             continue

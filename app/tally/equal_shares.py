@@ -539,7 +539,7 @@ def equal_shares(
     scores = project_scores(election)
     threshold = election.min_score
     below = frozenset(p for p, v in scores.items() if threshold is not None and v < threshold)
-    prep = prepare(election, utility, below)
+    prep = prepare(election, utility, below | election.withdrawn)
     budget = election.budget
     if completion in ("add1", "add1-greedy", "add1-comparison"):
         run, raises = add1(prep, budget, election.currency_unit, rng, tiebreak, progress, add1_integral)
@@ -577,7 +577,9 @@ def equal_shares(
     for j, pid in enumerate(prep.ids):
         if j in run.funded:
             continue
-        if pid in below:
+        if pid in election.withdrawn:
+            reasons[pid] = Reason("withdrawn", score=scores[pid])
+        elif pid in below:
             reasons[pid] = Reason("below-threshold", score=scores[pid])
         elif prep.total_util[j] <= 0:
             free = prep.cost[j] == 0 and prep.votes[j] > 0

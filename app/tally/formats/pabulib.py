@@ -32,6 +32,7 @@ VOTE_TYPES = {
     "ordinal": BallotKind.ORDINAL,
 }
 SECTIONS = ("meta", "projects", "votes")
+SENTINEL_COST = Decimal(999999999)
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,11 @@ def _build(
 
     threshold = _opt_int("min_project_score_threshold")
     max_points = _opt_int("max_sum_points") if kind is BallotKind.CUMULATIVE else None
+    # pabulib marks withdrawn / artificially excluded projects with this cost (pabulib/checker
+    # SENTINEL_PROJECT_COST); greedy-no-skip passes over them without stopping
+    withdrawn = frozenset(p.id for p, c in zip(projects, costs, strict=True) if c == SENTINEL_COST)
     return BudgetElection(
+        withdrawn=withdrawn,
         projects=tuple(projects),
         budget=int(budget_d * unit),
         ballots=tuple(ballots),

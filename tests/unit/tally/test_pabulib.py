@@ -213,3 +213,15 @@ def test_wieliczka_details() -> None:
     assert r.add1_raises > 0
     # stopping Add1 at the first exhaustive outcome would not reproduce the published result
     assert frozenset(r.selected) == pb.official_selected()
+
+
+def test_sentinel_cost_project_is_withdrawn() -> None:
+    text = SMALL.replace("b;50;2", "b;999999999;2").replace("budget;100", "budget;90")
+    e = pabulib.parse(text).election
+    assert e.withdrawn == {"b"}
+    r = budget.greedy(e, skip=False)
+    assert r.selected == ("a", "c")  # b is passed over without stopping
+    assert r.reasons["b"].code == "withdrawn"
+    from app.tally import equal_shares
+
+    assert equal_shares.equal_shares(e).reasons["b"].code == "withdrawn"
