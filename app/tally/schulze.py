@@ -34,7 +34,8 @@ class SchulzeResult:
 
     ``d`` and ``p`` are the pairwise-preference and strongest-path matrices, indexed like ``candidates``
     (withdrawn candidates are left out of all three).  ``tiers`` groups candidates the method cannot
-    separate; ``ranking`` is the full order after lots; ``winner`` is ``ranking[0]``.
+    separate; ``ranking`` is the full order after lots; ``winner`` is ``ranking[0]``.  A :class:`Lot` here has
+    ``purpose="rank"`` and ``stage`` = the 1-based ranking position it decided.
     """
 
     rule: Literal["schulze"]
