@@ -53,5 +53,7 @@ def seed_demo(session: Session) -> list[str]:
 
     lines += seed_proposals(session)
     # deliberation demo: app/deliberation/demo.py
-    # budgets demo: app/budgets/demo.py
+    from app.budgets.demo import seed as seed_budgets
+
+    lines += seed_budgets(session)
     return lines

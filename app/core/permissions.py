@@ -40,6 +40,15 @@ class Permission(enum.StrEnum):
     PROPOSAL_ASSISTED_ENTRY = "proposal.assisted_entry"
     # --- end proposals ---
     # --- deliberation: policies in app/deliberation/policy.py (only the deliberation feature edits this block) ---
+    DELIBERATION_COMMENT = "deliberation.comment"
+    DELIBERATION_EDIT_COMMENT = "deliberation.edit_comment"
+    DELIBERATION_START_DEBATE = "deliberation.start_debate"
+    DELIBERATION_ASSISTED_COMMENT = "deliberation.assisted_comment"
+    DELIBERATION_REPORT = "deliberation.report"
+    DELIBERATION_MODERATE = "deliberation.moderate"
+    DELIBERATION_MANAGE_SPACES = "deliberation.manage_spaces"
+    DELIBERATION_PUBLISH_RECOMMENDATION = "deliberation.publish_recommendation"
+    DELIBERATION_RESPOND_RECOMMENDATION = "deliberation.respond_recommendation"
     # --- end deliberation ---
     # --- budgets: policies in app/budgets/policy.py (only the budgets feature edits this block) ---
     BUDGET_MANAGE = "budget.manage"

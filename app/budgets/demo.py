@@ -1,0 +1,166 @@
+"""Budget demonstration data: a finished Fenland budget with published results, and a South Cambridgeshire
+budget with voting open.  Idempotent (each budget is created once, by title), and quick: the demo voters are
+inserted in bulk with one precomputed password hash, and their ballots are generated from a seeded
+``random.Random(2026)`` so every run produces the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.budgets import services
+from app.budgets.models import BallotChannel, BallotChoice, BallotType, BudgetBallot, BudgetHeading, BudgetProcess, Completion, Phase, Rule
+from app.core import audit
+from app.core.demo import DEMO_PASSWORD
+from app.places.models import Place, Postcode
+from app.places.queries import descendant_ids
+from app.proposals.models import Proposal, ProposalState
+
+FENLAND = "Fenland Community Fund 2026"
+SOUTH_CAMBS = "South Cambridgeshire Greener Villages 2027"
+
+# (title, description, cost in pence, popularity 0..1)
+FENLAND_PROJECTS = [
+    ("Wisbech Park play area renewal", "New accessible play equipment and safer surfacing in Wisbech Park.", 4_500_000, 0.55),
+    ("March riverside path lighting", "Low-energy lighting along the riverside path between the town centre and the station.", 3_200_000, 0.45),
+    ("Chatteris youth club minibus", "A shared minibus so the youth club can run trips and bring in young people from outlying villages.", 3_800_000, 0.30),
+    ("Whittlesey community fridge", "A community fridge and volunteer kitchen to cut food waste.", 900_000, 0.40),
+    ("Fenland rural bus shelters", "Ten new bus shelters with timetables at rural stops.", 2_500_000, 0.35),
+    ("Wisbech High Street planters", "Planters and benches along the High Street, cared for by local volunteers.", 1_200_000, 0.28),
+    ("March library digital hub", "Laptops, wifi and weekly help sessions for people getting online.", 1_800_000, 0.33),
+    ("Chatteris skate park extension", "A bigger skate park with a beginners' area.", 6_000_000, 0.22),
+]
+FENLAND_POTS = [("Fenland District Council community grants", 10_000_000), ("Community Infrastructure Levy", 5_000_000)]
+
+SOUTH_CAMBS_PROJECTS = [
+    ("Cambourne tree planting", "Two hundred street trees along Cambourne's main roads.", 1_800_000, 0.5),
+    ("Cottenham wildflower verges", "Sow and manage wildflower verges around the village.", 600_000, 0.45),
+    ("Sawston solar-powered village hall", "Solar panels and a battery for the village hall.", 3_500_000, 0.35),
+    ("Willingham cycle racks and repair stand", "Covered cycle racks and a public repair stand by the shops.", 400_000, 0.4),
+    ("Great Shelford pond restoration", "Clear and replant the village pond, with a dipping platform.", 1_500_000, 0.3),
+    ("South Cambridgeshire repair café kit", "Tools and insurance for monthly repair cafés in five villages.", 300_000, 0.35),
+    ("Cambourne community orchard", "A community orchard with heritage apple varieties.", 900_000, 0.3),
+]
+SOUTH_CAMBS_POTS = [("Greener Villages grant", 6_000_000), ("Section 106 contributions", 2_000_000)]
+
+
+def _voters(session: Session, prefix: str, postcodes: list[str], n: int, start: int) -> list[User]:
+    """``n`` demo voters ``voterNNNN@demo.example.org`` living at ``postcodes`` (created once, in bulk)."""
+    emails = [f"voter{start + i:04d}@demo.example.org" for i in range(n)]
+    existing = {u.email: u for u in session.execute(select(User).where(User.email.in_(emails))).scalars()}
+    missing = [e for e in emails if e not in existing]
+    if missing:
+        places = {pc.postcode: pc.place_id for pc in session.execute(select(Postcode).where(Postcode.postcode.in_(postcodes))).scalars()}
+        password_hash = hash_password(DEMO_PASSWORD)
+        rows = []
+        for i, email in enumerate(emails):
+            if email in existing:
+                continue
+            postcode = postcodes[i % len(postcodes)]
+            rows.append(User(email=email, display_name=f"{prefix} voter {start + i}", password_hash=password_hash,
+                             postcode=postcode, home_place_id=places[postcode]))
+        session.add_all(rows)
+        session.flush()
+        audit.record(session, "account.demo_voters_created", actor="cli", data={"count": len(rows), "first": missing[0], "last": missing[-1]})
+        existing.update({u.email: u for u in rows})
+    return [existing[e] for e in emails]
+
+
+def _projects(session: Session, heading: BudgetHeading, fallback: list[tuple[str, str, int, float]]) -> list[float]:
+    """Shortlisted, costed demo proposals in the heading's area if there are any, else officer-made projects.
+    Returns each project's popularity for the ballot generator."""
+    proposals = list(
+        session.execute(
+            select(Proposal).where(
+                Proposal.state == ProposalState.SHORTLISTED.value,
+                Proposal.place_id.in_(descendant_ids(session, heading.place)),
+                Proposal.hidden_at.is_(None),
+            ).order_by(Proposal.id)
+        ).scalars()
+    )
+    proposals = [p for p in proposals if p.cost_pence]
+    if len(proposals) >= 3:
+        services.add_projects_from_proposals(session, None, heading, proposals)
+        rng = random.Random(len(proposals))
+        return [round(0.2 + 0.4 * rng.random(), 2) for _ in proposals]
+    for title, text, cost, _pop in fallback:
+        services.add_project(session, None, heading, services.ProjectData(title, text, cost, "en"))
+    return [pop for *_rest, pop in fallback]
+
+
+def _set_up(session: Session, title: str, description: str, place_code: str, kind: BallotType, rule: Rule, completion: Completion,
+            pots: list[tuple[str, int]], projects: list[tuple[str, str, int, float]], dates: tuple[date, ...]) -> tuple[BudgetProcess, list[float]]:
+    place = session.execute(select(Place).where(Place.code == place_code)).scalar_one()
+    data = services.ProcessData(
+        title=title, description=description, place=place, ballot_type=kind, rule=rule, completion=completion, language="en",
+        proposals_open_on=dates[0], review_starts_on=dates[1], voting_opens_on=dates[2], voting_closes_on=dates[3], results_on=dates[4],
+    )
+    process = services.create_process(session, None, data, seed=2026)
+    heading = services.add_heading(session, None, process, place, place.name, sum(a for _s, a in pots))
+    for source, amount in pots:
+        services.add_pot(session, None, heading, source, amount)
+    popularity = _projects(session, heading, projects)
+    for phase in (Phase.ACCEPTING_PROPOSALS, Phase.REVIEWING, Phase.BALLOTING):
+        services.advance_phase(session, None, process, phase, "demonstration data")
+    return process, popularity
+
+
+def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popularity: list[float], rng: random.Random) -> None:
+    kind = heading.process.ballot_type_enum
+    projects = list(heading.projects)
+    rows = []
+    for voter in voters:
+        if kind is BallotType.KNAPSACK:
+            order = sorted(range(len(projects)), key=lambda j: rng.random() / (0.1 + popularity[j]))
+            chosen, spent = [], 0
+            for j in order:
+                if spent + projects[j].cost_pence <= heading.amount_pence and rng.random() < 0.5 + popularity[j] / 2:
+                    chosen.append(j)
+                    spent += projects[j].cost_pence
+        else:
+            chosen = [j for j in range(len(projects)) if rng.random() < popularity[j]]
+        ballot = BudgetBallot(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value, weight=1,
+                              receipt_hash=services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"))
+        ballot.choices = [BallotChoice(project_id=projects[j].id, points=1) for j in sorted(chosen)]
+        rows.append(ballot)
+    session.add_all(rows)
+    session.flush()
+
+
+def seed(session: Session) -> list[str]:
+    lines = []
+    rng = random.Random(2026)
+    existing = set(session.execute(select(BudgetProcess.title).where(BudgetProcess.title.in_([FENLAND, SOUTH_CAMBS]))).scalars())
+    if FENLAND not in existing:
+        process, popularity = _set_up(
+            session, FENLAND,
+            "Residents of Fenland chose how to spend £150,000 on community projects across the district.",
+            "E07000010", BallotType.APPROVAL, Rule.EQUAL_SHARES, Completion.ADD1_GREEDY, FENLAND_POTS, FENLAND_PROJECTS,
+            (date(2026, 1, 12), date(2026, 3, 2), date(2026, 4, 13), date(2026, 5, 11), date(2026, 5, 25)),
+        )
+        heading = process.headings[0]
+        voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 300, 1)
+        _ballots(session, heading, voters, popularity, rng)
+        services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data")
+        services.run_count(session, None, heading)
+        services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data")
+        lines.append(f"Budget: {FENLAND} (finished, results published; 300 demo ballots)")
+    if SOUTH_CAMBS not in existing:
+        process, popularity = _set_up(
+            session, SOUTH_CAMBS,
+            "£80,000 for greener villages in South Cambridgeshire. Choose projects that together fit the budget.",
+            "E07000012", BallotType.KNAPSACK, Rule.GREEDY, Completion.NONE, SOUTH_CAMBS_POTS, SOUTH_CAMBS_PROJECTS,
+            (date(2026, 9, 1), date(2026, 10, 12), date(2026, 11, 16), date(2026, 12, 14), date(2027, 1, 11)),
+        )
+        voters = _voters(session, "South Cambridgeshire", ["CB23 6AA", "CB24 8RA", "CB22 3HA"], 200, 301)
+        _ballots(session, process.headings[0], voters, popularity, rng)
+        lines.append(f"Budget: {SOUTH_CAMBS} (voting open; 200 demo ballots; sarah@demo.example.org can vote)")
+    if not lines:
+        lines.append("Budgets: demonstration budgets already present.")
+    return lines

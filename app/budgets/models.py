@@ -1,0 +1,327 @@
+"""Place-based participatory budgeting: processes, headings (one per place) with their funding pots,
+projects, ballots (online and keyed paper), paper batches keyed twice, and stored counts.
+
+Money is integer pence.  A ballot carries a ``weight`` (1 unless votes are delegated to its voter later); the
+count multiplies by it, so delegation needs no change of schema.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, utcnow
+
+
+class Phase(enum.StrEnum):
+    DRAFTING = "drafting"
+    ACCEPTING_PROPOSALS = "accepting_proposals"
+    REVIEWING = "reviewing"
+    BALLOTING = "balloting"
+    REVIEWING_BALLOTS = "reviewing_ballots"
+    FINISHED = "finished"
+
+    @property
+    def label(self) -> str:
+        return str(PHASE_LABELS[self])
+
+    @property
+    def next(self) -> Phase | None:
+        order = list(Phase)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+
+PHASE_LABELS = {
+    Phase.DRAFTING: _l("Drafting"),
+    Phase.ACCEPTING_PROPOSALS: _l("Accepting proposals"),
+    Phase.REVIEWING: _l("Reviewing proposals"),
+    Phase.BALLOTING: _l("Voting open"),
+    Phase.REVIEWING_BALLOTS: _l("Reviewing ballots"),
+    Phase.FINISHED: _l("Finished"),
+}
+
+
+class BallotType(enum.StrEnum):
+    APPROVAL = "approval"
+    K_APPROVAL = "k-approval"
+    KNAPSACK = "knapsack"
+    CUMULATIVE = "cumulative"
+
+    @property
+    def label(self) -> str:
+        return str(BALLOT_TYPE_LABELS[self])
+
+
+BALLOT_TYPE_LABELS = {
+    BallotType.APPROVAL: _l("Approval: choose any number of projects"),
+    BallotType.K_APPROVAL: _l("Limited approval: choose up to a set number of projects"),
+    BallotType.KNAPSACK: _l("Budget ballot: choose projects whose total cost fits the money available"),
+    BallotType.CUMULATIVE: _l("Points: share out a set number of points between projects"),
+}
+
+
+class Rule(enum.StrEnum):
+    GREEDY = "greedy"
+    GREEDY_NO_SKIP = "greedy-no-skip"
+    EQUAL_SHARES = "equal-shares"
+
+    @property
+    def label(self) -> str:
+        return str(RULE_LABELS[self])
+
+
+RULE_LABELS = {
+    Rule.GREEDY: _l("Most votes first, skipping projects that no longer fit"),
+    Rule.GREEDY_NO_SKIP: _l("Most votes first, stopping at the first project that does not fit"),
+    Rule.EQUAL_SHARES: _l("Method of Equal Shares"),
+}
+
+
+class Completion(enum.StrEnum):
+    NONE = "none"
+    ADD1 = "add1"
+    ADD1_GREEDY = "add1-greedy"
+    ADD1_COMPARISON = "add1-comparison"
+
+    @property
+    def label(self) -> str:
+        return str(COMPLETION_LABELS[self])
+
+
+COMPLETION_LABELS = {
+    Completion.NONE: _l("None"),
+    Completion.ADD1: _l("Add1: raise every voter's share by £1 at a time while the result still fits"),
+    Completion.ADD1_GREEDY: _l("Add1, then most votes first with the money left"),
+    Completion.ADD1_COMPARISON: _l("Add1, then compare with most-votes-first and keep the one more voters prefer"),
+}
+
+
+class BallotChannel(enum.StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"
+
+
+class BatchState(enum.StrEnum):
+    KEYING = "keying"
+    ACCEPTED = "accepted"
+
+
+class BudgetProcess(Base):
+    """A participatory budget, e.g. "Fenland Community Fund 2027"."""
+
+    __tablename__ = "budget_processes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), nullable=False, index=True)
+    phase: Mapped[str] = mapped_column(String(30), nullable=False, default=Phase.DRAFTING.value, index=True)
+    ballot_type: Mapped[str] = mapped_column(String(20), nullable=False, default=BallotType.APPROVAL.value)
+    max_choices: Mapped[int | None] = mapped_column(Integer, nullable=True)  # k for k-approval
+    max_points: Mapped[int | None] = mapped_column(Integer, nullable=True)  # N for cumulative
+    rule: Mapped[str] = mapped_column(String(20), nullable=False, default=Rule.GREEDY.value)
+    completion: Mapped[str] = mapped_column(String(20), nullable=False, default=Completion.NONE.value)
+    seed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # ties by lot and the export shuffle
+    proposals_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    voting_opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    voting_closes_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    results_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    phase_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    results_published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    place = relationship("Place")
+    headings: Mapped[list[BudgetHeading]] = relationship(
+        back_populates="process", order_by="BudgetHeading.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def phase_enum(self) -> Phase:
+        return Phase(self.phase)
+
+    @property
+    def ballot_type_enum(self) -> BallotType:
+        return BallotType(self.ballot_type)
+
+    @property
+    def rule_enum(self) -> Rule:
+        return Rule(self.rule)
+
+    @property
+    def pabulib_rule(self) -> str:
+        """The META ``rule`` spelling of this process's rule and completion."""
+        from app.budgets.services import pabulib_rule
+
+        return pabulib_rule(self.rule, self.completion)
+
+
+class BudgetHeading(Base):
+    """The money for one place within a process (a district, or the whole county)."""
+
+    __tablename__ = "budget_headings"
+    __table_args__ = (UniqueConstraint("process_id", "place_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("budget_processes.id", ondelete="CASCADE"), nullable=False, index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    amount_pence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    process: Mapped[BudgetProcess] = relationship(back_populates="headings")
+    place = relationship("Place")
+    pots: Mapped[list[FundingPot]] = relationship(
+        back_populates="heading", order_by="FundingPot.id", cascade="all, delete-orphan"
+    )
+    projects: Mapped[list[BudgetProject]] = relationship(
+        back_populates="heading", order_by="BudgetProject.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def pots_total(self) -> int:
+        return sum(p.amount_pence for p in self.pots)
+
+
+class FundingPot(Base):
+    """Where a heading's money comes from (e.g. "Community Infrastructure Levy", £40,000)."""
+
+    __tablename__ = "budget_funding_pots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    amount_pence: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    heading: Mapped[BudgetHeading] = relationship(back_populates="pots")
+
+
+class BudgetProject(Base):
+    """A project on a heading's ballot: entered by an officer or taken from a shortlisted, costed proposal."""
+
+    __tablename__ = "budget_projects"
+    __table_args__ = (UniqueConstraint("heading_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    cost_pence: Mapped[int] = mapped_column(Integer, nullable=False)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    heading: Mapped[BudgetHeading] = relationship(back_populates="projects")
+    proposal = relationship("Proposal")
+
+
+class PaperBatch(Base):
+    """A numbered bundle of paper or assisted ballots, keyed twice by two different officers."""
+
+    __tablename__ = "budget_paper_batches"
+    __table_args__ = (UniqueConstraint("heading_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=BatchState.KEYING.value)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    heading: Mapped[BudgetHeading] = relationship()
+    keyings: Mapped[list[PaperKeying]] = relationship(
+        back_populates="batch", order_by="PaperKeying.entry", cascade="all, delete-orphan"
+    )
+
+
+class PaperKeying(Base):
+    """One officer's keying of a whole batch.  Entry 1 and entry 2 must be by different officers (unique)."""
+
+    __tablename__ = "budget_paper_keyings"
+    __table_args__ = (UniqueConstraint("batch_id", "entry"), UniqueConstraint("batch_id", "officer_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("budget_paper_batches.id", ondelete="CASCADE"), nullable=False, index=True)
+    entry: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 or 2
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    content_json: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON, one item per paper ballot
+    keyed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    batch: Mapped[PaperBatch] = relationship(back_populates="keyings")
+    officer = relationship("User")
+
+
+class BudgetBallot(Base):
+    """One ballot.  Online: one per voter per heading (unique), replaced in place until voting closes.
+    Paper: one per position in an accepted batch (unique)."""
+
+    __tablename__ = "budget_ballots"
+    __table_args__ = (
+        UniqueConstraint("heading_id", "voter_id"),
+        UniqueConstraint("paper_batch_id", "batch_position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False, default=BallotChannel.ONLINE.value)
+    weight: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("budget_paper_batches.id"), nullable=True, index=True)
+    batch_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_spoilt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    replaced_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    heading: Mapped[BudgetHeading] = relationship()
+    choices: Mapped[list[BallotChoice]] = relationship(
+        back_populates="ballot", order_by="BallotChoice.project_id", cascade="all, delete-orphan"
+    )
+
+
+class BallotChoice(Base):
+    """A project chosen on a ballot; ``points`` is 1 except on cumulative ballots."""
+
+    __tablename__ = "budget_ballot_choices"
+    __table_args__ = (UniqueConstraint("ballot_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("budget_ballots.id", ondelete="CASCADE"), nullable=False, index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("budget_projects.id", ondelete="CASCADE"), nullable=False, index=True)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    ballot: Mapped[BudgetBallot] = relationship(back_populates="choices")
+
+
+class BudgetCount(Base):
+    """A stored count of one heading.  The latest count is what is published when the process finishes."""
+
+    __tablename__ = "budget_counts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    rule: Mapped[str] = mapped_column(String(20), nullable=False)
+    completion: Mapped[str] = mapped_column(String(20), nullable=False)
+    seed: Mapped[int] = mapped_column(Integer, nullable=False)
+    inputs_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    software_version: Mapped[str] = mapped_column(String(40), nullable=False)
+    online_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    paper_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    spoilt_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    result_json: Mapped[str] = mapped_column(Text, nullable=False)
+    is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    heading: Mapped[BudgetHeading] = relationship()

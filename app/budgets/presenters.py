@@ -1,0 +1,75 @@
+"""Turning stored counts into what the results page shows: plain-language reasons and the bar chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.budgets.services import ProjectOutcome
+from app.core.i18n import money
+
+
+def _pence(value: Any) -> int:
+    """Tally money (an int, or "p/q" for exact fractions) → whole pence, rounded down."""
+    if value is None:
+        return 0
+    return int(Fraction(str(value)))
+
+
+def reason_text(reason: dict[str, Any] | None, titles: dict[str, str]) -> str:
+    """A plain-language sentence from the tally's machine-readable reason (see ``app.tally.budget.Reason``)."""
+    if not reason:
+        return ""
+    code = reason.get("code")
+    needed = money(_pence(reason.get("needed")))
+    left = money(_pence(reason.get("left")))
+    if code == "did-not-fit":
+        return _("It needed %(needed)s and %(left)s was left when its turn came.", needed=needed, left=left)
+    if code == "stopped":
+        return _(
+            "It needed %(needed)s and %(left)s was left, but counting had already stopped at “%(at)s”, the first project that did not fit.",
+            needed=needed, left=left, at=titles.get(str(reason.get("at")), str(reason.get("at"))),
+        )
+    if code == "below-threshold":
+        return _("It did not reach the minimum number of votes needed to be considered.")
+    if code == "no-support":
+        return _("Nobody voted for it.")
+    if code == "supporters-could-not-afford":
+        return _(
+            "Under Equal Shares each voter controls an equal share of the money. By the time it could be chosen, its supporters had %(left)s of their shares left, less than the %(needed)s it needed.",
+            left=left, needed=needed,
+        )
+    if code == "zero-cost":
+        return _("It costs nothing, so Equal Shares gives it no weight.")
+    if code == "not-reached":
+        return _("Equal Shares ended before reaching it, and the completion did not fund it.")
+    if code == "comparison":
+        return _("Equal Shares would have funded it, but more voters preferred the result of counting by most votes.")
+    return _("It was not funded.")
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: int
+    width: int
+    funded: bool
+
+
+CHART_WIDTH = 400
+BAR_HEIGHT = 24
+BAR_GAP = 8
+
+
+def chart(outcomes: list[ProjectOutcome]) -> tuple[list[Bar], int]:
+    """Horizontal bars of each project's score, scaled to the largest; returns the bars and the height."""
+    top = max([o.score for o in outcomes] + [1])
+    bars = [
+        Bar(o.project.title, o.score, i * (BAR_HEIGHT + BAR_GAP), max(1, round(CHART_WIDTH * o.score / top)) if o.score else 0, o.funded)
+        for i, o in enumerate(outcomes)
+    ]
+    return bars, max(1, len(bars) * (BAR_HEIGHT + BAR_GAP))

@@ -1,0 +1,112 @@
+"""Read-side queries for budgets (``select()`` style).  Loaders abort with 404 when nothing matches, and also
+when a draft would be shown to someone who may not see it (restricted content is "not found")."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.budgets import policy
+from app.budgets.models import BudgetBallot, BudgetHeading, BudgetProcess, BudgetProject, FundingPot, PaperBatch
+from app.extensions import db
+from app.places.models import Place
+from app.proposals.models import Proposal, ProposalState
+
+
+def _visible(obj: object) -> None:
+    if not policy.may_see_process(current_user, obj):
+        abort(404)
+
+
+def process_or_404(process_id: int) -> BudgetProcess:
+    process = db.session.get(BudgetProcess, process_id)
+    if process is None:
+        abort(404)
+    _visible(process)
+    return process
+
+
+def heading_or_404(heading_id: int) -> BudgetHeading:
+    heading = db.session.get(BudgetHeading, heading_id)
+    if heading is None:
+        abort(404)
+    _visible(heading)
+    return heading
+
+
+def project_or_404(project_id: int) -> BudgetProject:
+    project = db.session.get(BudgetProject, project_id)
+    if project is None:
+        abort(404)
+    _visible(project.heading)
+    return project
+
+
+def pot_or_404(pot_id: int) -> FundingPot:
+    pot = db.session.get(FundingPot, pot_id)
+    if pot is None:
+        abort(404)
+    return pot
+
+
+def batch_or_404(batch_id: int) -> PaperBatch:
+    batch = db.session.get(PaperBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def processes(session: Session, include_drafts: bool) -> list[BudgetProcess]:
+    stmt = select(BudgetProcess).order_by(BudgetProcess.created_at.desc(), BudgetProcess.id.desc())
+    if not include_drafts:
+        public = [p.value for p, caps in policy.PHASE_CAPABILITIES.items() if policy.PUBLIC in caps]
+        stmt = stmt.where(BudgetProcess.phase.in_(public))
+    return list(session.execute(stmt).scalars())
+
+
+def all_headings(session: Session) -> list[BudgetHeading]:
+    return list(session.execute(select(BudgetHeading).order_by(BudgetHeading.id)).scalars())
+
+
+def heading_places(session: Session, process: BudgetProcess) -> list[Place]:
+    """The process's area and every area within it, for choosing a heading's place."""
+    from app.places.queries import descendant_ids
+
+    ids = descendant_ids(session, process.place)
+    return list(session.execute(select(Place).where(Place.id.in_(ids)).order_by(Place.name)).scalars())
+
+
+def shortlisted_proposals(session: Session, heading: BudgetHeading) -> list[Proposal]:
+    """Shortlisted proposals in the heading's area (or below it) not yet on this heading."""
+    from app.places.queries import descendant_ids
+
+    taken = select(BudgetProject.proposal_id).where(BudgetProject.heading_id == heading.id, BudgetProject.proposal_id.is_not(None))
+    return list(
+        session.execute(
+            select(Proposal)
+            .where(
+                Proposal.state == ProposalState.SHORTLISTED.value,
+                Proposal.place_id.in_(descendant_ids(session, heading.place)),
+                Proposal.id.not_in(taken),
+                Proposal.hidden_at.is_(None),
+            )
+            .order_by(Proposal.title)
+        ).scalars()
+    )
+
+
+def batches(session: Session, heading: BudgetHeading) -> list[PaperBatch]:
+    return list(session.execute(select(PaperBatch).where(PaperBatch.heading_id == heading.id).order_by(PaperBatch.number)).scalars())
+
+
+def ballot_totals(session: Session, heading: BudgetHeading) -> dict[str, int]:
+    rows = session.execute(
+        select(BudgetBallot.channel, func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading.id).group_by(BudgetBallot.channel)
+    ).all()
+    return {channel: int(n) for channel, n in rows}
+
+
+def headings_for_place(session: Session, place: Place) -> list[BudgetHeading]:
+    return list(session.execute(select(BudgetHeading).where(BudgetHeading.place_id == place.id).order_by(BudgetHeading.id)).scalars())
