@@ -218,6 +218,7 @@ class _Counter:
             vacancies = self.seats - len(self.elected)
             if len(continuing) <= vacancies:
                 # Rule 52: the continuing candidates fill the last vacancies; no further transfer.
+                self._notes = []
                 order = self._ordered_desc(continuing, stage, "elect-order")
                 self._last_vacancies(order)
                 break

@@ -280,3 +280,13 @@ def test_perth_city_centre_2017_matches_published_count() -> None:
                 name,
                 stage.number,
             )
+
+
+def test_notes_not_repeated_when_last_vacancies_filled() -> None:
+    # Stage 2 breaks an exclusion tie by look-back; rule 52 then fills the last vacancy at the same stage.
+    e = RankedElection.from_rankings(
+        ["A", "B", "C", "D"], [["A"], ["B"], ["C"], ["D", "B"]], weights=[10, 4, 5, 1], seats=1
+    )
+    r = count_stv_scottish(e)
+    for s in r.stages:
+        assert len(s.notes) == len(set(s.notes))
