@@ -283,10 +283,11 @@ def test_perth_city_centre_2017_matches_published_count() -> None:
 
 
 def test_notes_not_repeated_when_last_vacancies_filled() -> None:
-    # Stage 2 breaks an exclusion tie by look-back; rule 52 then fills the last vacancy at the same stage.
-    e = RankedElection.from_rankings(
-        ["A", "B", "C", "D"], [["A"], ["B"], ["C"], ["D", "B"]], weights=[10, 4, 5, 1], seats=1
-    )
-    r = count_stv_scottish(e)
-    for s in r.stages:
-        assert len(s.notes) == len(set(s.notes))
+    # Quota 20 // 3 + 1 = 7: A elected at stage 1, A's surplus is non-transferable (stage 2); B and C were
+    # equal at every stage, so stage 3 excludes one by lot, and rule 52 then elects the other at stage 3.
+    e = RankedElection.from_rankings(["A", "B", "C"], [["A"], ["B"], ["C"]], weights=[10, 5, 5], seats=2)
+    r = count_stv_scottish(e, seed=3)
+    last = r.stages[-1]
+    assert last.action == "exclusion" and len(r.lots) == 1
+    assert len(last.notes) == 2 and "rule 52" in last.notes[1]
+    assert len(r.elected) == 2 and r.elected[0] == "A"
