@@ -140,7 +140,7 @@ class Reason:
         if self.needed is not None:
             out["needed"] = self.needed
         if self.left is not None:
-            out["left"] = _money_json(self.left)
+            _put(out, "left", self.left)
         for key in ("round", "score", "at"):
             value = getattr(self, key)
             if value is not None:
@@ -167,15 +167,17 @@ class BudgetRound:
     price: Fraction | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "round": self.number,
             "project": self.project,
             "cost": self.cost,
             "phase": self.phase,
-            "score": _money_json(self.score),
-            "money_left": _money_json(self.money_left),
-            **({"price": _money_json(self.price)} if self.price is not None else {}),
         }
+        _put(out, "score", self.score)
+        _put(out, "money_left", self.money_left)
+        if self.price is not None:
+            _put(out, "price", self.price)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +236,7 @@ class BudgetResult:
             ],
         }
         if self.voter_budget is not None:
-            out["voter_budget"] = _money_json(self.voter_budget)
+            _put(out, "voter_budget", self.voter_budget)
             out["add1_raises"] = self.add1_raises
             out["utility"] = self.utility
         if self.comparison is not None:
@@ -249,11 +251,17 @@ class BudgetResult:
         return out
 
 
-def _money_json(value: Fraction) -> int | str:
-    """Exact JSON form: an int when whole, else ``"p/q"``."""
+def _money_json(value: Fraction) -> int | float:
+    """JSON form: an int when whole, else the nearest float (the exact value goes under ``<key>_exact``)."""
     if value.denominator == 1:
         return int(value)
-    return f"{value.numerator}/{value.denominator}"
+    return float(value)
+
+
+def _put(out: dict[str, Any], key: str, value: Fraction) -> None:
+    out[key] = _money_json(value)
+    if value.denominator != 1:
+        out[f"{key}_exact"] = f"{value.numerator}/{value.denominator}"
 
 
 # --------------------------------------------------------------------------------------------- validation

@@ -151,7 +151,11 @@ def _human(
     lines.append(f"  not funded ({len(r.reasons)}):")
     for pid, reason in r.reasons.items():
         p = by_id[pid]
-        detail = ", ".join(f"{k}={v}" for k, v in reason.to_dict().items() if k != "code")
+        detail = ", ".join(
+            f"{k}={_fmt(getattr(reason, k), unit) if k in ('needed', 'left') else v}"
+            for k, v in reason.to_dict().items()
+            if k != "code" and not k.endswith("_exact")
+        )
         lines.append(
             f"    {pid:>12}  cost {_fmt(p.cost, unit):>14}  votes {r.scores[pid]:>8}  {reason.code} {detail}"
         )

@@ -410,3 +410,30 @@ def test_comparison_completion_can_choose_greedy() -> None:
     assert (r.comparison.prefer_equal_shares, r.comparison.prefer_greedy) == (pm, pg)
     assert set(r.selected) == (set(g.selected) if pg > pm else set(mes_only.selected))
     assert budget.parse_rule("equalshares-comparison") == ("equal-shares", "comparison")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_medium_instances_match_pabutools(seed: int) -> None:
+    """Larger instances (up to 25 projects x 300 voters), a third of them full of exact ties."""
+    from pabutools.election import Cardinality_Sat, Cost_Sat
+    from pabutools.rules import method_of_equal_shares
+
+    rnd = random.Random(seed)
+    m, n = rnd.randint(5, 25), rnd.randint(20, 300)
+    tie_heavy = seed % 3 == 0
+    costs = [rnd.choice([100, 200, 300]) if tie_heavy else rnd.randint(1, 5000) for _ in range(m)]
+    ids = [f"p{i:02d}" for i in range(m)]
+    ballots = tuple(
+        Ballot(tuple(sorted(rnd.sample(ids, rnd.randint(0, min(m, 6))))), weight=rnd.choice([1, 1, 2]))
+        for _ in range(n)
+    )
+    total = sum(b.weight for b in ballots)
+    limit = rnd.randint(sum(costs) // 5, sum(costs))
+    if tie_heavy:
+        limit = limit // total * total
+    e = BudgetElection(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), limit, ballots)
+    for utility, sat in (("cost", Cost_Sat), ("approval", Cardinality_Sat)):
+        inst, prof = _to_pabutools(e)
+        theirs = method_of_equal_shares(inst, prof, sat_class=sat, tie_breaking=_tie_rule())
+        ours = equal_shares.equal_shares(e, utility=utility, tiebreak=("votes", "cost", "id"))
+        assert sorted(ours.selected) == sorted(p.name for p in theirs)
