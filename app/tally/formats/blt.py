@@ -38,7 +38,7 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _parse_quoted(line: str, lineno: int, source: str | None) -> list[str]:
-    """Split a line of one or more quoted strings (``""`` or ``\\"`` escape a quote)."""
+    """Split a line of one or more quoted strings (``""`` inside quotes stands for one quote)."""
     out: list[str] = []
     i = 0
     while i < len(line):
@@ -56,10 +56,7 @@ def _parse_quoted(line: str, lineno: int, source: str | None) -> list[str]:
             if i >= len(line):
                 raise InputError("unterminated quoted name", line=lineno, source=source)
             ch = line[i]
-            if ch == "\\" and i + 1 < len(line) and line[i + 1] == '"':
-                buf.append('"')
-                i += 2
-            elif ch == '"' and i + 1 < len(line) and line[i + 1] == '"':
+            if ch == '"' and i + 1 < len(line) and line[i + 1] == '"':
                 buf.append('"')
                 i += 2
             elif ch == '"':

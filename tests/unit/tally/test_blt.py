@@ -112,29 +112,30 @@ def test_writer_round_trips_standard() -> None:
     assert parse_blt(write_blt(e)) == e
 
 
-@settings(max_examples=100, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=6).flatmap(
-        lambda n: st.tuples(
-            st.lists(
-                st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s.strip()),
-                min_size=n,
-                max_size=n,
-                unique=True,
-            ),
-            st.lists(
-                st.tuples(st.permutations(list(range(n))), st.integers(0, n), st.integers(1, 9)), max_size=10
-            ),
-            st.integers(1, n),
-            st.text(max_size=20).filter(lambda s: "\n" not in s and "\r" not in s),
-        )
+blt_cases = st.integers(min_value=1, max_value=6).flatmap(
+    lambda n: st.tuples(
+        st.lists(
+            st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s.strip()),
+            min_size=n,
+            max_size=n,
+            unique=True,
+        ),
+        st.lists(
+            st.tuples(st.permutations(list(range(n))), st.integers(0, n), st.integers(1, 9)), max_size=10
+        ),
+        st.integers(1, n),
+        st.text(max_size=20).filter(lambda s: "\n" not in s and "\r" not in s),
     )
 )
+
+
+@settings(max_examples=100, deadline=None)
+@given(blt_cases)
 def test_writer_round_trips_generated(
     data: tuple[list[str], list[tuple[list[int], int, int]], int, str],
 ) -> None:
     names, raw, seats, title = data
-    if any("\n" in s or "\r" in s or s.startswith("#") for s in names):
+    if any("\n" in s or "\r" in s for s in names):
         return
     e = RankedElection(
         candidates=tuple(names),
