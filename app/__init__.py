@@ -56,6 +56,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(places.bp)
     app.register_blueprint(proposals.bp)
     # feature blueprints: each feature adds its own import and register_blueprint line below this one
+    from app import deliberation
+    app.register_blueprint(deliberation.bp)
     from app import budgets
     app.register_blueprint(budgets.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):

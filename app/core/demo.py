@@ -52,7 +52,9 @@ def seed_demo(session: Session) -> list[str]:
     from app.proposals.demo import seed as seed_proposals
 
     lines += seed_proposals(session)
-    # deliberation demo: app/deliberation/demo.py
+    from app.deliberation.demo import seed as seed_deliberation
+
+    lines += seed_deliberation(session)
     from app.budgets.demo import seed as seed_budgets
 
     lines += seed_budgets(session)

@@ -1,0 +1,148 @@
+"""Who may do what in deliberation.
+
+``can()`` answers no for anonymous and suspended accounts before these functions are asked, so a suspended
+account cannot comment, report or publish anything.  ``may_view_space`` / ``may_view_debate`` /
+``may_view_comment`` are also used directly (for anonymous visitors too) by the loaders, which answer 404 when
+they say no: a restricted space and everything in it is invisible to non-members.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.models import Role
+from app.core.db import utcnow
+from app.core.permissions import Permission, policy
+from app.deliberation.models import Comment, Debate, Recommendation, Space, SpaceKind, SpaceMembership
+from app.proposals.models import Proposal, ProposalState
+from app.proposals.policy import may_view as may_view_proposal
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def is_officer(user: Any) -> bool:
+    return _signed_in(user) and bool(user.has_role(Role.OFFICER) or user.has_role(Role.ADMINISTRATOR))
+
+
+def is_moderator(user: Any) -> bool:
+    return _signed_in(user) and bool(user.has_role(Role.MODERATOR) or user.has_role(Role.ADMINISTRATOR))
+
+
+def current_membership(user: Any, space: Space) -> SpaceMembership | None:
+    if not _signed_in(user):
+        return None
+    today = utcnow().date()
+    for m in space.memberships:
+        if m.user_id == user.id and m.is_current(today):
+            return m
+    return None
+
+
+def may_view_space(user: Any, space: Space | None) -> bool:
+    """Public spaces: everyone.  Restricted spaces: their current members only."""
+    if space is None or not space.is_restricted:
+        return True
+    return current_membership(user, space) is not None
+
+
+def may_view_debate(user: Any, debate: Debate) -> bool:
+    return may_view_space(user, debate.space)
+
+
+def may_view_target(user: Any, target: Proposal | Debate) -> bool:
+    if isinstance(target, Proposal):
+        return may_view_proposal(user, target)
+    return may_view_debate(user, target)
+
+
+def comment_target(comment: Comment) -> Proposal | Debate:
+    return comment.proposal if comment.proposal_id is not None else comment.debate  # type: ignore[return-value]
+
+
+def may_view_comment(user: Any, comment: Comment) -> bool:
+    return may_view_target(user, comment_target(comment))
+
+
+def target_is_open(target: Proposal | Debate) -> bool:
+    """A thread takes comments while its subject is visible: not hidden, and (for a proposal) published."""
+    if target.hidden_at is not None:
+        return False
+    if isinstance(target, Proposal):
+        return target.state != ProposalState.DRAFT.value
+    return True
+
+
+@policy(Permission.DELIBERATION_COMMENT)
+def may_comment(user: Any, target: Any) -> bool:
+    """Comment on a proposal or debate, or reply to a comment (``target`` is then the comment)."""
+    if target is None:
+        return True
+    if isinstance(target, Comment):
+        if target.hidden_at is not None:
+            return False
+        target = comment_target(target)
+    if not isinstance(target, Proposal | Debate):
+        return False
+    return may_view_target(user, target) and target_is_open(target)
+
+
+@policy(Permission.DELIBERATION_EDIT_COMMENT)
+def may_edit_comment(user: Any, comment: Any) -> bool:
+    if not isinstance(comment, Comment):
+        return False
+    return (
+        comment.author_id == user.id
+        and comment.entered_by_id is None
+        and comment.hidden_at is None
+        and may_comment(user, comment_target(comment))
+    )
+
+
+@policy(Permission.DELIBERATION_START_DEBATE)
+def may_start_debate(user: Any, space: Any) -> bool:
+    """In the public forum (``None``) anyone signed in; in a space, whoever may see it."""
+    if space is None:
+        return True
+    return isinstance(space, Space) and may_view_space(user, space)
+
+
+@policy(Permission.DELIBERATION_ASSISTED_COMMENT)
+def may_enter_comment_for_someone(user: Any, target: Any) -> bool:
+    if not is_officer(user):
+        return False
+    return target is None or (isinstance(target, Proposal | Debate) and may_comment(user, target))
+
+
+@policy(Permission.DELIBERATION_REPORT)
+def may_report(user: Any, content: Any) -> bool:
+    return True  # any signed-in, non-suspended account; the loader has already checked it can see the content
+
+
+@policy(Permission.DELIBERATION_MODERATE)
+def may_moderate(user: Any, obj: Any) -> bool:
+    if not is_moderator(user):
+        return False
+    # Moderators act on behaviour, never on their own account.
+    return not (obj is not None and getattr(obj, "__tablename__", None) == "users" and obj.id == user.id)
+
+
+@policy(Permission.DELIBERATION_MANAGE_SPACES)
+def may_manage_spaces(user: Any, _: Any) -> bool:
+    return is_officer(user)
+
+
+@policy(Permission.DELIBERATION_PUBLISH_RECOMMENDATION)
+def may_publish_recommendation(user: Any, space: Any) -> bool:
+    """Officers, and current members of the guiding coalition."""
+    if is_officer(user):
+        return True
+    return isinstance(space, Space) and space.kind == SpaceKind.COALITION.value and current_membership(user, space) is not None
+
+
+@policy(Permission.DELIBERATION_RESPOND_RECOMMENDATION)
+def may_respond(user: Any, recommendation: Any) -> bool:
+    if not is_officer(user):
+        return False
+    return recommendation is None or (isinstance(recommendation, Recommendation) and recommendation.response is None)
