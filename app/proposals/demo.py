@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.auth import services as accounts
 from app.auth.models import User
+from app.core.db import utcnow
 from app.places.models import Place
 from app.proposals import services
-from app.core.db import utcnow
 from app.proposals.models import Proposal, ProposalEvent, ProposalState, Topic
 
 TOPICS = [

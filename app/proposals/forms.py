@@ -6,12 +6,30 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.proposals.money import AmountError, parse_pounds
-from app.proposals.services import MAX_CONTACT_NOTE, MAX_CONTRIBUTOR_NAME, MAX_REASON, MAX_SERVICE, MAX_TEXT, MAX_TITLE, MAX_TOPIC
+from app.proposals.services import (
+    MAX_CONTACT_NOTE,
+    MAX_CONTRIBUTOR_NAME,
+    MAX_REASON,
+    MAX_SERVICE,
+    MAX_TEXT,
+    MAX_TITLE,
+    MAX_TOPIC,
+)
 
 AMOUNT_MESSAGES = {
     "format": _l("Enter an amount in pounds, like 2,500 or 2500.50"),

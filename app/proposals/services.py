@@ -24,7 +24,15 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.places.models import Place
-from app.proposals.models import Channel, OfflineContributor, Proposal, ProposalEvent, ProposalState, Support, Topic
+from app.proposals.models import (
+    Channel,
+    OfflineContributor,
+    Proposal,
+    ProposalEvent,
+    ProposalState,
+    Support,
+    Topic,
+)
 from app.proposals.money import MAX_PENCE
 from app.proposals.policy import REVIEW_STATES, SUPPORTABLE_STATES, UPDATE_STATES, is_officer, is_owner
 
@@ -395,7 +403,7 @@ def support(session: Session, user: User, proposal: Proposal, threshold: int | N
     count = session.execute(
         update(Proposal)
         .where(Proposal.id == proposal.id)
-        .values(support_count=Proposal.support_count + 1)
+        .values(support_count=Proposal.support_count + 1, updated_at=Proposal.updated_at)  # a support is not an edit
         .returning(Proposal.support_count)
         .execution_options(synchronize_session=False)
     ).scalar_one()
@@ -405,7 +413,7 @@ def support(session: Session, user: User, proposal: Proposal, threshold: int | N
         flagged = session.execute(
             update(Proposal)
             .where(Proposal.id == proposal.id, Proposal.flagged_for_review_at.is_(None))
-            .values(flagged_for_review_at=now)
+            .values(flagged_for_review_at=now, updated_at=Proposal.updated_at)
             .execution_options(synchronize_session=False)
         )
         if flagged.rowcount == 1:
@@ -428,7 +436,7 @@ def withdraw_support(session: Session, user: User, proposal: Proposal) -> bool:
     count = session.execute(
         update(Proposal)
         .where(Proposal.id == proposal.id)
-        .values(support_count=Proposal.support_count - 1)
+        .values(support_count=Proposal.support_count - 1, updated_at=Proposal.updated_at)  # a support is not an edit
         .returning(Proposal.support_count)
         .execution_options(synchronize_session=False)
     ).scalar_one()

@@ -13,10 +13,19 @@ from app.auth import services as accounts
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
-from app.core.permissions import Permission, member, public, requires
+from app.core.permissions import Permission, public, requires
 from app.extensions import db
 from app.proposals import bp, queries, services
-from app.proposals.forms import AssistedEntryForm, ConfirmForm, ProposalForm, ReviewForm, TopicEditForm, TopicForm, TransitionForm, UpdateForm
+from app.proposals.forms import (
+    AssistedEntryForm,
+    ConfirmForm,
+    ProposalForm,
+    ReviewForm,
+    TopicEditForm,
+    TopicForm,
+    TransitionForm,
+    UpdateForm,
+)
 from app.proposals.models import Proposal, ProposalState, Topic
 from app.proposals.money import pounds_text
 from app.proposals.policy import may_view
