@@ -17,8 +17,10 @@ compute tool; reason ``zero-cost``); a greedy completion funds it.
 
 Ties (equal ``rho``): more supporters first (weighted number of ballots supporting the project), then lower
 cost (/work/shared/data/README.md, the compute tool's "maxVotes, minCost"), then by lot with the seeded
-``random.Random`` (recorded as a :class:`~app.tally.records.Lot`).  Projects that cost nothing and have support
-are funded before the first round (as pabutools does).
+``random.Random`` (recorded as a :class:`~app.tally.records.Lot`).  (pabulib's checker,
+``_break_equalshares_ties``, tries lower cost before more approvals; the two orders differ only when tied
+projects differ in both, and the README's order is used here.)  With approval utilities, projects that cost
+nothing and have support are funded before the first round (as pabutools does).
 
 A minimum score (``BudgetElection.min_score``, pabulib ``min_project_score_threshold``: "a minimum score a project
 must receive to be eligible for implementation") applies to every rule: projects below it are left out of Equal
@@ -31,6 +33,9 @@ Completions (README "Notes on the rules"):
   outcome becomes exhaustive).  If every supported project together fits in the budget, no raise can ever
   overspend and the literal loop never ends; the raises then end at the outcome funding every supported
   project (reached at the latest once each voter holds the cost of all of them together).
+  The loop really reruns Equal Shares once per raise: outcomes are not monotone in the voters' money (on
+  Wieliczka 2023 the outcome changes 74 times in 166 raises), so no raise is skipped; each run is fast instead.
+  ``add1_integral`` starts the raises from ``floor(budget / n)`` as pabulib's checker does (see :func:`add1`).
 * ``add1-greedy``: ``add1``, then greedy by votes with the money left.
 * ``add1-comparison``: ``add1``, then the comparison step against greedy by votes
   (:func:`app.tally.budget.compare_outcomes`): the greedy outcome replaces Equal Shares' when strictly more
@@ -211,8 +216,9 @@ class _State:
 
     @property
     def err(self) -> float:
-        """Bound on the absolute error of any float ``money`` entry (very generous)."""
-        return 1e-10 * self.scale * (1 + len(self.rho))
+        """Bound on the absolute error of any float ``money`` entry: each round adds at most about
+        3.3e-16 times the starting money (float(rho) * u and one subtraction), so this has a 30-fold margin."""
+        return 1e-14 * self.scale * (1 + len(self.rho))
 
     def exact_sum(self, groups: IntArray) -> Fraction:
         """Exact total money (times multiplicity) of ``groups`` (sorted, distinct)."""
@@ -257,9 +263,21 @@ class _Eval:
     poor: IntArray
 
 
-def _evaluate(st: _State, j: int, details: bool = True) -> _Eval | Fraction | None:
-    """Price of project ``j`` now; if its supporters cannot afford it, their total money (a bare Fraction,
-    only when ``details``) or ``None``."""
+@dataclass
+class _Float:
+    """A project's price from the float money: ``rho`` within ``delta`` of the exact price."""
+
+    rho: float
+    delta: float
+    s: IntArray
+    u: IntArray
+    order: IntArray
+    k: int
+
+
+def _float_price(st: _State, j: int, details: bool = True) -> _Float | Fraction | None:
+    """Project ``j``'s price from the float money, with an error bound; if its supporters cannot afford it (an
+    exact decision), their total money (a bare Fraction, only when ``details``) or ``None``."""
     prep = st.prep
     c = prep.cost[j]
     s_all = prep.sup[j]
@@ -272,7 +290,8 @@ def _evaluate(st: _State, j: int, details: bool = True) -> _Eval | Fraction | No
     b = st.money[s]
     wb = w * b
     money = float(wb.sum())
-    tol = st.err * float(w.sum()) + 1e-12 * c
+    wsum = float(w.sum())
+    tol = st.err * wsum + 1e-12 * (c + abs(money))
     if money < c - tol:
         return st.exact_sum(s) if details else None
     if money <= c + tol:
@@ -289,9 +308,26 @@ def _evaluate(st: _State, j: int, details: bool = True) -> _Eval | Fraction | No
     rho_k = (c - before) / after
     ok = xs >= rho_k
     k = int(np.argmax(ok)) if bool(ok.any()) else len(xs) - 1
-    ev = _exact_price(st, j, s, u, order, k)
+    rho = float(rho_k[k])
+    # f(r) = sum_i w_i min(b_i, r u_i) is concave, increasing, with slope >= the smallest w_i u_i where it
+    # matters; the float f is within tol of the exact one, so the exact root is within tol / min(w u).
+    delta = tol / float(wu.min()) + 1e-12 * abs(rho)
+    return _Float(rho=rho, delta=delta, s=s, u=u, order=order, k=k)
+
+
+def _evaluate(st: _State, j: int, details: bool = True) -> _Eval | Fraction | None:
+    """Exact price of project ``j`` now; if its supporters cannot afford it, their total money (a bare Fraction,
+    only when ``details``) or ``None``."""
+    fp = _float_price(st, j, details)
+    if not isinstance(fp, _Float):
+        return fp
+    return _exact_of(st, j, fp)
+
+
+def _exact_of(st: _State, j: int, fp: _Float) -> _Eval:
+    ev = _exact_price(st, j, fp.s, fp.u, fp.order, fp.k)
     if ev is None:
-        ev = _exact_price_slow(st, j, s, u)
+        ev = _exact_price_slow(st, j, fp.s, fp.u)
     return ev
 
 
@@ -401,50 +437,56 @@ def run_mes(
     """
     st = _State(prep, endowment)
     run = MESRun(endowment=endowment)
-    # prev[j]: j's price when last computed, a lower bound on its price now (money only decreases).  The
-    # candidates are visited by increasing float value of prev; visiting stops once a candidate's prev is
-    # clearly above the best exact price found (the float margin keeps near-equal values in), so the
-    # cheapest project and every project tied with it are always evaluated, exactly as a full scan would.
-    prev: dict[int, Fraction] = {}
-    prevf: dict[int, float] = {}
+    # low[j]: a lower bound on j's price now (prices only rise as money is spent), from its last evaluation.
+    # Each round, candidates are visited by increasing low; once low[j] exceeds an upper bound on the best
+    # price found, no later candidate can be cheapest or tied with it.  Prices are first computed in floats
+    # with an error bound; only the projects that may be the cheapest get their exact price, and the winner
+    # and any ties are decided on exact prices, as a full exact scan would.
+    low: dict[int, float] = {}
     for j in range(len(prep.cost)):
         if prep.total_util[j] <= 0:
             continue
         if prep.cost[j] == 0:
             run.free.append(j)
             continue
-        prev[j] = Fraction(prep.cost[j], prep.total_util[j])
-        prevf[j] = float(prev[j])
-    while prev:
+        low[j] = float(Fraction(prep.cost[j], prep.total_util[j])) * (1 - 1e-12)
+    while low:
+        best_high = math.inf
+        cands: list[tuple[int, _Float]] = []
+        for j in sorted(low, key=low.__getitem__):
+            if low[j] > best_high:
+                break
+            fp = _float_price(st, j, details)
+            if not isinstance(fp, _Float):
+                run.dropped[j] = (len(run.selected) + 1, fp if fp is not None else Fraction(-1))
+                del low[j]
+                continue
+            low[j] = max(low[j], fp.rho - fp.delta)
+            cands.append((j, fp))
+            best_high = min(best_high, fp.rho + fp.delta)
+        if not cands:
+            break
         best: Fraction | None = None
-        bestf = math.inf
         tied: list[int] = []
         evals: dict[int, _Eval] = {}
-        for j in sorted(prev, key=prevf.__getitem__):
-            if best is not None and prevf[j] > bestf and prev[j] > best:
-                break
-            ev = _evaluate(st, j, details)
-            if not isinstance(ev, _Eval):
-                run.dropped[j] = (len(run.selected) + 1, ev if ev is not None else Fraction(-1))
-                del prev[j], prevf[j]
+        for j, fp in cands:
+            if fp.rho - fp.delta > best_high:
                 continue
-            prev[j] = ev.rho
-            prevf[j] = float(ev.rho)
+            ev = _exact_of(st, j, fp)
             evals[j] = ev
+            low[j] = max(low[j], float(ev.rho) * (1 - 1e-12))
             if best is None or ev.rho < best:
                 best, tied = ev.rho, [j]
-                bestf = float(best) * (1 + 1e-9)
             elif ev.rho == best:
                 tied.append(j)
-        if best is None:
-            break
+        assert best is not None
         j = (
             tied[0]
             if len(tied) == 1
             else _break_tie(prep, tied, rng, run.lots, len(run.selected) + 1, tiebreak)
         )
         ev = evals[j]
-        del prev[j], prevf[j]
+        del low[j]
         run.selected.append(j)
         run.prices.append(ev.rho)
         st.alive[ev.poor] = False
