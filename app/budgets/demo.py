@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -17,6 +17,7 @@ from app.auth.passwords import hash_password
 from app.budgets import services
 from app.budgets.models import BallotChannel, BallotChoice, BallotType, BudgetBallot, BudgetHeading, BudgetProcess, Completion, Phase, Rule
 from app.core import audit
+from app.core.db import utcnow
 from app.core.demo import DEMO_PASSWORD
 from app.places.models import Place, Postcode
 from app.places.queries import descendant_ids
@@ -112,9 +113,10 @@ def _set_up(session: Session, title: str, description: str, place_code: str, kin
 
 
 def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popularity: list[float], rng: random.Random) -> None:
+    """One generated online ballot per voter, inserted in bulk (the choices are valid by construction)."""
     kind = heading.process.ballot_type_enum
     projects = list(heading.projects)
-    rows = []
+    rows, chosen_sets = [], []
     for voter in voters:
         if kind is BallotType.KNAPSACK:
             order = sorted(range(len(projects)), key=lambda j: rng.random() / (0.1 + popularity[j]))
@@ -125,12 +127,16 @@ def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popul
                     spent += projects[j].cost_pence
         else:
             chosen = [j for j in range(len(projects)) if rng.random() < popularity[j]]
-        ballot = BudgetBallot(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value, weight=1,
-                              receipt_hash=services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"))
-        ballot.choices = [BallotChoice(project_id=projects[j].id, points=1) for j in sorted(chosen)]
-        rows.append(ballot)
-    session.add_all(rows)
-    session.flush()
+        rows.append({
+            "heading_id": heading.id, "voter_id": voter.id, "channel": BallotChannel.ONLINE.value, "weight": 1,
+            "receipt_hash": services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"),
+            "cast_at": utcnow(), "is_spoilt": False, "replaced_count": 0,
+        })
+        chosen_sets.append(sorted(chosen))
+    ids = session.scalars(insert(BudgetBallot).returning(BudgetBallot.id, sort_by_parameter_order=True), rows).all()
+    choices = [{"ballot_id": bid, "project_id": projects[j].id, "points": 1} for bid, chosen in zip(ids, chosen_sets, strict=True) for j in chosen]
+    if choices:
+        session.execute(insert(BallotChoice), choices)
 
 
 def seed(session: Session) -> list[str]:
@@ -140,8 +146,10 @@ def seed(session: Session) -> list[str]:
     if FENLAND not in existing:
         process, popularity = _set_up(
             session, FENLAND,
-            "Residents of Fenland chose how to spend £150,000 on community projects across the district.",
-            "E07000010", BallotType.APPROVAL, Rule.EQUAL_SHARES, Completion.ADD1_GREEDY, FENLAND_POTS, FENLAND_PROJECTS,
+            "Residents of Fenland chose how to spend £150,000 on community projects across the district. Votes were "
+            "counted with the Method of Equal Shares, so that each group of residents decides over its fair share; "
+            "money it leaves unspent returns to the council's community grants.",
+            "E07000010", BallotType.APPROVAL, Rule.EQUAL_SHARES, Completion.NONE, FENLAND_POTS, FENLAND_PROJECTS,
             (date(2026, 1, 12), date(2026, 3, 2), date(2026, 4, 13), date(2026, 5, 11), date(2026, 5, 25)),
         )
         heading = process.headings[0]

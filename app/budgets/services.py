@@ -440,9 +440,7 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     code = new_receipt_code()
 
     def existing() -> BudgetBallot | None:
-        return session.execute(
-            select(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id == voter.id).with_for_update()
-        ).scalar_one_or_none()
+        return _locked_ballot(session, heading.id, voter.id)
 
     ballot = existing()
     if ballot is None:
@@ -466,6 +464,13 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     ballot.replaced_count += 1
     session.flush()
     return code
+
+
+def _locked_ballot(session: Session, heading_id: int, voter_id: int) -> BudgetBallot | None:
+    """The voter's ballot in the heading, row-locked until the transaction ends (PostgreSQL)."""
+    return session.execute(
+        select(BudgetBallot).where(BudgetBallot.heading_id == heading_id, BudgetBallot.voter_id == voter_id).with_for_update()
+    ).scalar_one_or_none()
 
 
 def ballot_of(session: Session, voter: Any, heading: BudgetHeading) -> BudgetBallot | None:
@@ -672,6 +677,11 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
         for n, (p, pts, w) in enumerate(keys, start=1)
     )
     projects = tuple(tally.Project(id=str(p.id), cost=p.cost_pence, name=p.title) for p in sorted(heading.projects, key=lambda p: p.id))
+    # Projects in ranking order (score, then cost, then id): the order the export writes them in, so that a
+    # recount that settles ties by file order (pabulib's convention) sees the same order as the count.
+    provisional = tally.BudgetElection(projects=projects, budget=heading.amount_pence, ballots=ballots, kind=kind)
+    scores = tally.project_scores(provisional)
+    projects = tuple(sorted(projects, key=lambda p: (-scores[p.id], p.cost, int(p.id))))
     election = tally.BudgetElection(
         projects=projects,
         budget=heading.amount_pence,
@@ -717,9 +727,12 @@ def ballots_hash(session: Session, heading: BudgetHeading) -> str:
     return election_hash(heading, count_inputs(session, heading).election)
 
 
+GREEDY_TIES = ("cost", "lot")  # ties in votes: lower cost first, then by lot with the process's seed
+
+
 def compute(election: tally.BudgetElection, rule: str, completion: str, seed: int) -> tally.BudgetResult:
     """The one place the web application counts: through the tally library, with the process's seed."""
-    return tally.count(election, rule, completion, rng=random.Random(seed))
+    return tally.count(election, rule, completion, rng=random.Random(seed), greedy_tiebreak=GREEDY_TIES)
 
 
 def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCount:
@@ -788,7 +801,15 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
     ballots = list(election.ballots)
     random.Random(shuffle_seed).shuffle(ballots)
     ballots = [replace(b, voter_id=str(n)) for n, b in enumerate(ballots, start=1)]
-    election = replace(election, ballots=tuple(ballots))
+    # PROJECTS in the order the count considered them: by score, then cost, then as any lot drew them.
+    lot_rank: dict[str, int] = {}
+    for lot in result.get("lots", []):
+        if lot.get("purpose") == "order":
+            lot_rank.update({pid: i for i, pid in enumerate(str(lot["chosen"]).split(","))})
+    order = {p.id: i for i, p in enumerate(election.projects)}
+    scores_now = tally.project_scores(election)
+    ranked = tuple(sorted(election.projects, key=lambda p: (-scores_now[p.id], p.cost, lot_rank.get(p.id, 0), order[p.id])))
+    election = replace(election, ballots=tuple(ballots), projects=ranked)
     meta = _meta(heading, pabulib_rule(count.rule, count.completion))
     meta.update({
         "folkmoot_count_seed": str(count.seed),

@@ -429,7 +429,7 @@ def count(heading: BudgetHeading) -> str | WResponse:
             return redirect(url_for("budgets.results", heading_id=heading.id))
     titles = {str(p.id): p.title for p in heading.projects}
     return render_template("budgets/count.html", form=form, heading=heading, process=heading.process,
-                           what_if=services.what_if(db.session, heading), titles=titles,
+                           what_if=services.what_if(db.session, heading) if request.args.get("compare") else None, titles=titles,
                            latest=services.latest_count(db.session, heading))
 
 
