@@ -166,10 +166,17 @@ def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> 
 
     Returns ``(rows, weights)`` with rows in the smallest integer dtype that fits (int8 for < 127
     candidates) and in no particular order.  Vectorised: each row is packed into one int64 (a few bits per
-    preference) when that fits, then the keys are sorted; otherwise ``np.unique(axis=0)``.  Rows with no preference
-    and zero-weight rows are dropped.  Raises :class:`InputError` for values below -1, a preference after a
-    -1, a candidate ranked twice, or negative weights.
+    preference) when that fits, then the keys are sorted; otherwise ``np.unique(axis=0)``.  Rows with no
+    preference and zero-weight rows are dropped.  Raises :class:`InputError` for values below -1, a
+    preference after a -1, a candidate ranked twice, or negative weights.
     """
+    columns, summed = _merge_columns(prefs, weights)
+    return np.ascontiguousarray(columns[:-1].T), summed
+
+
+def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple[AnyIntArray, IntArray]:
+    """:func:`merge_arrays`, returning the distinct rankings *column-major* with an extra final row of -1:
+    ``columns[j, i]`` is preference ``j`` of distinct ranking ``i`` (the layout the IRV engine counts on)."""
     p = np.asarray(prefs)
     if p.ndim != 2:
         raise InputError("rankings must be a 2-D array")
@@ -181,7 +188,7 @@ def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> 
     if w.shape != (m,):
         raise InputError("weights must have one entry per ranking")
     if m == 0 or width == 0:
-        return np.full((0, max(width, 1)), -1, dtype=np.int8), np.zeros(0, dtype=np.int64)
+        return np.full((max(width, 1) + 1, 0), -1, dtype=np.int8), np.zeros(0, dtype=np.int64)
     if not unit and (w < 0).any():
         raise InputError("ballot weights must not be negative")
     lo, hi = int(p.min()), int(p.max())
@@ -195,15 +202,14 @@ def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> 
     if not keep.all():
         small, w = small[keep], w[keep]
     if small.shape[0] == 0:
-        return np.full((0, width), -1, dtype=dtype), np.zeros(0, dtype=np.int64)
+        return np.full((width + 1, 0), -1, dtype=dtype), np.zeros(0, dtype=np.int64)
     bits = (hi + 1).bit_length()  # digits 0..hi+1 (0 = no preference)
     if bits * width <= 62:
         # Pack each row into one int64, ``bits`` per preference, then sort the keys.
-        columns = np.ascontiguousarray(small.T)
-        key = np.zeros(small.shape[0], dtype=np.int64)
-        for j in range(width):
+        key = small[:, 0].astype(np.int64)
+        for j in range(1, width):
             key <<= bits
-            key += columns[j]  # -1 .. hi; the +1 for every digit is added below in one go
+            key += small[:, j]  # -1 .. hi; the +1 for every digit is added below in one go
         key += sum(1 << (bits * j) for j in range(width))
         if unit:
             ordered = np.sort(key)
@@ -213,38 +219,43 @@ def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> 
         else:
             unique, inverse = np.unique(key, return_inverse=True)
             summed = _sum_by(inverse.ravel(), w, unique.size)
-        rows = np.empty((unique.size, width), dtype=dtype)
+        columns = np.full((width + 1, unique.size), -1, dtype=dtype)
         mask = (1 << bits) - 1
         for j in range(width - 1, -1, -1):
-            rows[:, j] = (unique & mask) - 1
+            np.subtract(unique & mask, 1, out=columns[j], casting="unsafe")
             unique = unique >> bits
     else:
         rows, inverse = np.unique(small, axis=0, return_inverse=True)
         summed = _sum_by(inverse.ravel(), w, rows.shape[0])
-    _check_rows(rows, hi)
-    return rows, summed
+        columns = np.full((width + 1, rows.shape[0]), -1, dtype=dtype)
+        columns[:width] = rows.T
+    _check_columns(columns[:width], hi)
+    return columns, summed
 
 
-def _check_rows(rows: AnyIntArray, hi: int) -> None:
-    """Reject a preference after a -1 and a candidate ranked twice (checked once per distinct row)."""
-    width = rows.shape[1]
+def _check_columns(columns: AnyIntArray, hi: int) -> None:
+    """Reject a preference after a -1 and a candidate ranked twice (checked once per distinct ranking).
+
+    ``columns[j]`` holds preference ``j`` of every distinct ranking.
+    """
+    width = columns.shape[0]
     if width < 2:
         return
-    columns = np.ascontiguousarray(rows.T)
-    if (np.diff((columns < 0).astype(np.int8), axis=0) < 0).any():
+    padding = columns < 0
+    if (padding[:-1] & ~padding[1:]).any():
         raise InputError("a ranking has a preference after a -1 (rankings must be padded at the end)")
     if width <= 16:
         # Column pairs; each column's -1 padding becomes its own sentinel so padding never matches.
         marked = columns.astype(np.int8 if hi < 100 else np.int16)
         for j in range(width):
-            marked[j][marked[j] < 0] = -(j + 2)
+            marked[j][padding[j]] = -(j + 2)
         for j in range(width):
             for k in range(j + 1, width):
                 if (marked[j] == marked[k]).any():
                     raise InputError("a ranking names the same candidate more than once")
     else:
-        by_value = np.sort(rows, axis=1)
-        if ((by_value[:, 1:] == by_value[:, :-1]) & (by_value[:, 1:] >= 0)).any():
+        by_value = np.sort(columns, axis=0)
+        if ((by_value[1:] == by_value[:-1]) & (by_value[1:] >= 0)).any():
             raise InputError("a ranking names the same candidate more than once")
 
 
@@ -339,17 +350,19 @@ def _advance(
     fpos: IntArray,
     rows: npt.NDArray[np.intp] | IntArray,
     continuing: npt.NDArray[np.bool_],
+    step: int,
 ) -> AnyIntArray:
     """Move each of ``rows`` (whose current preference is no longer continuing) to its next preference for a
-    continuing candidate, in a flattened ranking buffer with flat positions ``fpos``.  Returns the new
-    current preference of each row (-1 = exhausted).  Works on local copies, then writes ``fpos`` back once.
+    continuing candidate.  ``flat`` is the column-major ranking buffer, ``fpos`` each row's current flat
+    position and ``step`` the distance between consecutive preferences of a row.  Returns the new current
+    preference of each row (-1 = exhausted).  Works on local copies, then writes ``fpos`` back once.
     """
-    pos = fpos[rows] + 1
+    pos = fpos[rows] + step
     new = flat[pos]
     # new == -1 indexes continuing[-1]; harmless, because the first condition masks it.
     stuck = np.flatnonzero((new >= 0) & ~continuing[new])
     while stuck.size:
-        pos[stuck] += 1
+        pos[stuck] += step
         cand = flat[pos[stuck]]
         new[stuck] = cand
         stuck = stuck[(cand >= 0) & ~continuing[cand]]
@@ -357,9 +370,17 @@ def _advance(
     return new
 
 
+def _columns_of(prefs: AnyIntArray) -> AnyIntArray:
+    """Row-major rankings ``(m, L)`` -> the engine's column-major layout ``(L + 1, m)`` ending in a row of -1."""
+    m, width = prefs.shape
+    columns = np.full((width + 1, m), -1, dtype=prefs.dtype)
+    columns[:width] = prefs.T
+    return columns
+
+
 def _irv_engine(
     names: Sequence[str],
-    prefs_in: AnyIntArray,
+    columns: AnyIntArray,
     weights: IntArray,
     *,
     tiebreak: TieBreak,
@@ -367,21 +388,22 @@ def _irv_engine(
     withdrawn: frozenset[int] = frozenset(),
     progress: bool = False,
 ) -> tuple[str | None, list[IrvRound], list[Lot], int, bool]:
-    """Count IRV on merged arrays.  Returns winner, rounds, lots, valid weight and whether any tie arose.
+    """Count IRV on merged rankings.  Returns winner, rounds, lots, valid weight and whether any tie arose.
 
-    Rows must not be empty (see :func:`merge_arrays`); ``exhausted`` is measured against their total.
+    ``columns`` is column-major with a final row of -1 (see :func:`_merge_columns`): ``columns[j, i]`` is
+    preference ``j`` of ranking ``i``.  Rankings must not be empty; ``exhausted`` is measured against their
+    total weight.
     """
     n = len(names)
-    m, width = prefs_in.shape
-    # One flat buffer with a -1 after every row, and each row's current position as a flat index.
-    flat = np.concatenate([prefs_in, np.full((m, 1), -1, dtype=prefs_in.dtype)], axis=1).ravel()
-    fpos = np.arange(m, dtype=np.int64) * (width + 1)
+    m = columns.shape[1]
+    flat = np.ascontiguousarray(columns).ravel()
+    fpos = np.arange(m, dtype=np.int64)  # flat index of each ranking's current preference
     continuing = np.array([c not in withdrawn for c in range(n)], dtype=bool)
     # Tallies go through float64 bincount: exact, since the total weight is below 2**53.
     wf = weights.astype(np.float64)
     if withdrawn:
-        fpos -= 1
-        _advance(flat, fpos, np.arange(m, dtype=np.int64), continuing)
+        fpos -= m
+        _advance(flat, fpos, np.arange(m, dtype=np.int64), continuing, m)
     current = flat[fpos]
     live = current >= 0
     tally = np.bincount(current[live], weights=wf[live], minlength=n).astype(np.int64)
@@ -435,7 +457,7 @@ def _irv_engine(
         # Move the eliminated candidate's ballots to their next continuing preference.
         continuing[loser] = False
         moved = np.flatnonzero(current == loser)
-        new = _advance(flat, fpos, moved, continuing)
+        new = _advance(flat, fpos, moved, continuing, m)
         current[moved] = new
         # Bin 0 collects the exhausted ballots (new == -1); bins 1..n are the candidates.
         gained = np.bincount(new.astype(np.intp) + 1, weights=wf[moved], minlength=n + 1)
@@ -466,7 +488,7 @@ def count_irv_arrays(
     optional ``(m,)`` array of integer weights.  Identical rows are merged first.
     """
     names = tuple(candidates)
-    p, w = merge_arrays(prefs, weights)
+    p, w = _merge_columns(prefs, weights)
     if p.size and (int(p.max()) >= len(names)):
         raise InputError(
             f"ranking refers to candidate index {int(p.max())}, but only {len(names)} candidates"
@@ -519,7 +541,13 @@ def count_irv(
     names = election.candidates
     prefs, weights = election.to_arrays()
     winner, rounds, lots, valid, any_tie = _irv_engine(
-        names, prefs, weights, tiebreak=tb, rng=generator, withdrawn=election.withdrawn, progress=progress
+        names,
+        _columns_of(prefs),
+        weights,
+        tiebreak=tb,
+        rng=generator,
+        withdrawn=election.withdrawn,
+        progress=progress,
     )
     if verify:
         verification = _verify_with_pyrankvote(election, winner, lots, any_tie, valid)
