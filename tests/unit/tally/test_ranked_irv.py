@@ -259,3 +259,20 @@ def test_numpy_engine_scales() -> None:
     for r in result.rounds:
         assert r.continuing_total + r.exhausted == m
     assert result.winner is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(elections(), st.integers(min_value=0, max_value=10**6))
+def test_array_path_equals_object_path(e: RankedElection, seed: int) -> None:
+    # Same ballots, unmerged and shuffled, through the bulk-array path (packed-key merge).
+    rows = [list(b.ranking) for b in e.ballots for _ in range(b.weight)]
+    random.Random(seed).shuffle(rows)
+    width = max((len(r) for r in rows), default=1) or 1
+    prefs = np.full((len(rows), width), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        prefs[i, : len(r)] = r
+    a = count_irv_arrays(e.candidates, prefs, seed=seed)
+    b = count_irv(e, seed=seed, verify=False)
+    assert a.winner == b.winner
+    assert a.rounds == b.rounds
+    assert a.lots == b.lots
