@@ -67,11 +67,9 @@ from app.tally.budget import (
     BudgetRound,
     Comparison,
     Reason,
-    approval_counts,
     compare_outcomes,
     greedy,
     project_scores,
-    utilities,
     validate,
 )
 from app.tally.records import InputError, Lot
@@ -114,38 +112,54 @@ def prepare(
     """
     if utility not in ("cost", "approval"):
         raise InputError(f"unknown utility {utility!r} (expected 'cost' or 'approval')")
-    index = {p.id: j for j, p in enumerate(election.projects) if p.id not in exclude}
+    index_all = {p.id: j for j, p in enumerate(election.projects)}
+    index = {p: j for p, j in index_all.items() if p not in exclude}
     costs = [p.cost for p in election.projects]
-    groups: dict[tuple[tuple[int, int], ...], int] = {}
+    # Group identical ballots first (cheap: the raw ballot is the key), then normalise each distinct one.
+    raw: dict[tuple[tuple[str, ...], tuple[int, ...] | None], int] = {}
     n = 0
-    for b, u in zip(election.ballots, utilities(election), strict=True):
+    for b in election.ballots:
         n += b.weight
-        if b.weight == 0:
-            continue
-        key = tuple(sorted((index[p], x) for p, x in u.items() if x > 0 and p in index))
+        if b.weight:
+            k0 = (b.projects, b.points)
+            raw[k0] = raw.get(k0, 0) + b.weight
+    groups: dict[tuple[tuple[int, int], ...], int] = {}
+    for (projects, points), weight in raw.items():
+        pts = points if points is not None else (1,) * len(projects)
+        key = tuple(sorted((index[p], x) for p, x in zip(projects, pts, strict=True) if x > 0 and p in index))
         if key:
-            groups[key] = groups.get(key, 0) + b.weight
+            groups[key] = groups.get(key, 0) + weight
     keys = list(groups)
     mult = np.array([groups[k] for k in keys], dtype=np.int64)
     m = len(costs)
-    sup_l: list[list[int]] = [[] for _ in range(m)]
-    util_l: list[list[int]] = [[] for _ in range(m)]
-    for g, key in enumerate(keys):
-        for j, x in key:
-            sup_l[j].append(g)
-            util_l[j].append(x * costs[j] if utility == "cost" else x)
-    sup = tuple(np.array(s, dtype=np.int64) for s in sup_l)
-    util = tuple(np.array(u, dtype=np.int64) for u in util_l)
+    sizes = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    total = int(sizes.sum())
+    flat_j = np.fromiter((j for k in keys for j, _ in k), dtype=np.int64, count=total)
+    flat_x = np.fromiter((x for k in keys for _, x in k), dtype=np.int64, count=total)
+    flat_g = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
+    by_project = np.argsort(flat_j, kind="stable")  # groups stay in increasing order within a project
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(flat_j, minlength=m)))).tolist()
+    cost_arr = np.array(costs, dtype=np.int64)
+    flat_u = flat_x * cost_arr[flat_j] if utility == "cost" else flat_x
+    g_sorted, u_sorted = flat_g[by_project], flat_u[by_project]
+    sup = tuple(g_sorted[bounds[j] : bounds[j + 1]] for j in range(m))
+    util = tuple(u_sorted[bounds[j] : bounds[j + 1]] for j in range(m))
     limit = 2**62
+    n_weight = int(mult.sum())
     for j in range(m):
-        if util_l[j] and max(util_l[j]) * int(mult.sum()) >= limit:
+        if len(util[j]) and int(util[j].max()) * n_weight >= limit:
             raise InputError("utilities too large for exact Equal Shares arithmetic")
     wutil = tuple(mult[s] * u for s, u in zip(sup, util, strict=True))
-    votes = approval_counts(election)
+    votes = [0] * m
+    for (projects, points), weight in raw.items():
+        pts = points if points is not None else (1,) * len(projects)
+        for p, x in zip(projects, pts, strict=True):
+            if x > 0:
+                votes[index_all[p]] += weight
     return Prepared(
         ids=tuple(p.id for p in election.projects),
         cost=tuple(costs),
-        votes=tuple(votes[p.id] for p in election.projects),
+        votes=tuple(votes),
         mult=mult,
         n=n,
         sup=sup,
