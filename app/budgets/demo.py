@@ -64,12 +64,11 @@ def _voters(session: Session, prefix: str, postcodes: list[str], n: int, start: 
             if email in existing:
                 continue
             postcode = postcodes[i % len(postcodes)]
-            rows.append(User(email=email, display_name=f"{prefix} voter {start + i}", password_hash=password_hash,
-                             postcode=postcode, home_place_id=places[postcode]))
-        session.add_all(rows)
-        session.flush()
+            rows.append({"email": email, "display_name": f"{prefix} voter {start + i}", "password_hash": password_hash,
+                         "postcode": postcode, "home_place_id": places[postcode]})
+        session.execute(insert(User), rows)
         audit.record(session, "account.demo_voters_created", actor="cli", data={"count": len(rows), "first": missing[0], "last": missing[-1]})
-        existing.update({u.email: u for u in rows})
+        existing = {u.email: u for u in session.execute(select(User).where(User.email.in_(emails))).scalars()}
     return [existing[e] for e in emails]
 
 

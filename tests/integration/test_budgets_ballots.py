@@ -1,0 +1,194 @@
+"""Ballots: each ballot type and each refusal through the real page, eligibility by place, replacing a
+ballot, and one ballot per voter per heading even when casts race (PostgreSQL threads)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.budgets import services
+from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, Phase
+from app.core.errors import DomainError
+from app.extensions import db
+from tests.factories import PASSWORD, make_user
+from tests.factories_budgets import CAMBRIDGESHIRE, SOUTH_CAMBS, advance, make_budget, place
+
+RECEIPT_RE = re.compile(r"<code>([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})</code>")
+
+
+def _ids(heading: BudgetHeading) -> list[int]:
+    return [p.id for p in heading.projects]
+
+
+def _vote(browser, heading_id, data, button="cast"):  # type: ignore[no-untyped-def]
+    return browser.submit(f"/budgets/headings/{heading_id}/ballot", {**data, button: "1"}).get_data(as_text=True)
+
+
+def _count(heading: BudgetHeading) -> int:
+    return db.session.execute(select(func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+
+
+def test_approval_ballot_any_number(browser, demo):  # type: ignore[no-untyped-def]
+    _, heading = make_budget(ballot_type=BallotType.APPROVAL)
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    html = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
+    assert 'type="checkbox"' in html and "Play area – £4,000.00" in html and 'name="check"' in html and 'name="cast"' in html
+    html = _vote(browser, heading.id, {f"p{p}": "y" for p in _ids(heading)})  # all four: £13,000 > £10,000 is fine for approval
+    assert RECEIPT_RE.search(html)
+    assert len(db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one().choices) == 4
+
+
+def test_k_approval_refuses_too_many(browser, demo):  # type: ignore[no-untyped-def]
+    _, heading = make_budget(ballot_type=BallotType.K_APPROVAL, max_choices=2)
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    a, b, c, _d = _ids(heading)
+    html = _vote(browser, heading.id, {f"p{a}": "y", f"p{b}": "y", f"p{c}": "y"}, button="check")
+    assert "You chose 3 projects. You can choose up to 2." in html and "3 projects chosen" in html
+    html = _vote(browser, heading.id, {f"p{a}": "y", f"p{b}": "y", f"p{c}": "y"})
+    assert "You chose 3 projects" in html and not RECEIPT_RE.search(html)
+    assert _count(heading) == 0
+    assert RECEIPT_RE.search(_vote(browser, heading.id, {f"p{a}": "y", f"p{c}": "y"}))
+    assert _count(heading) == 1
+
+
+def test_knapsack_refuses_over_budget(browser, demo):  # type: ignore[no-untyped-def]
+    _, heading = make_budget(ballot_type=BallotType.KNAPSACK)
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    a, b, c, d = _ids(heading)  # 4,000 3,000 5,000 1,000 of 10,000
+    html = _vote(browser, heading.id, {f"p{a}": "y", f"p{b}": "y", f"p{c}": "y"})
+    assert "Your choices cost £12,000.00, which is £2,000.00 more than the £10,000.00 available." in html
+    assert _count(heading) == 0
+    html = _vote(browser, heading.id, {f"p{a}": "y", f"p{c}": "y", f"p{d}": "y"})
+    assert RECEIPT_RE.search(html)
+
+
+def test_cumulative_points(browser, demo):  # type: ignore[no-untyped-def]
+    _, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=10)
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    a, b, c, _d = _ids(heading)
+    html = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
+    assert 'type="number"' in html and "Points for Play area (costs £4,000.00)" in html
+    html = _vote(browser, heading.id, {f"p{a}": "6", f"p{b}": "5"}, button="check")
+    assert "You gave 11 points. You can give up to 10." in html and "Points given: 11 of 10" in html
+    html = _vote(browser, heading.id, {f"p{a}": "-1"})
+    assert "There is a problem" in html and _count(heading) == 0
+    html = _vote(browser, heading.id, {f"p{a}": "6", f"p{c}": "4"})
+    assert RECEIPT_RE.search(html)
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    assert {(ch.project_id, ch.points) for ch in ballot.choices} == {(a, 6), (c, 4)}
+    page = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
+    assert re.search(rf'id="p{a}"[^>]*value="6"|value="6"[^>]*id="p{a}"', page)
+
+
+def test_eligibility_home_place_and_ancestors_only(app, demo):  # type: ignore[no-untyped-def]
+    from app.budgets.policy import vote_refusal
+
+    _, county = make_budget(place_code=CAMBRIDGESHIRE, title="County fund")
+    _, south = make_budget(place_code=SOUTH_CAMBS, title="South fund")
+    wisbech = make_user(postcode="PE13 1AG")  # Wisbech parish < Wisbech East < Fenland < Cambridgeshire
+    nowhere = make_user()
+    assert vote_refusal(wisbech, county) is None
+    assert "Your home area, Wisbech, is not in it" in vote_refusal(wisbech, south)
+    assert "Add your home postcode" in vote_refusal(nowhere, county)
+    assert "Sign in to vote" in vote_refusal(None, county)
+    with pytest.raises(DomainError, match="is not in it"):
+        services.cast_ballot(db.session, wisbech, south, {south.projects[0].id: 1})
+
+
+def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser, demo):  # type: ignore[no-untyped-def]
+    process, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    a, b, *_ = _ids(heading)
+    first = services.cast_ballot(db.session, voter, heading, {a: 1})
+    db.session.commit()
+    second = services.cast_ballot(db.session, voter, heading, {b: 1})
+    db.session.commit()
+    assert first != second
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    assert [c.project_id for c in ballot.choices] == [b] and ballot.replaced_count == 1
+    assert ballot.receipt_hash == services.receipt_hash(second.lower().replace("-", " "))
+    # the database, not only Python, refuses a second row for the same voter
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(BudgetBallot(heading_id=heading.id, voter_id=voter.id))
+            db.session.flush()
+    db.session.rollback()
+    advance(process, Phase.REVIEWING_BALLOTS)
+    with pytest.raises(DomainError, match="Voting is not open"):
+        services.cast_ballot(db.session, voter, heading, {a: 1})
+    browser.sign_in(voter.email, PASSWORD)
+    page = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
+    assert "Voting is not open for this budget" in page and 'name="cast"' not in page
+
+
+def test_racing_insert_retries_as_an_update(app, demo, monkeypatch):  # type: ignore[no-untyped-def]
+    """The replace path taken when another transaction inserted the voter's ballot after we looked: the insert
+    fails on the unique constraint inside a SAVEPOINT and the cast becomes an update of that row."""
+    _, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    a, b, *_ = _ids(heading)
+    services.cast_ballot(db.session, voter, heading, {a: 1})
+    db.session.commit()
+    real = services._locked_ballot
+    calls = []
+
+    def blind_first_time(session, heading_id, voter_id):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return None if len(calls) == 1 else real(session, heading_id, voter_id)
+
+    monkeypatch.setattr(services, "_locked_ballot", blind_first_time)
+    services.cast_ballot(db.session, voter, heading, {b: 1})
+    db.session.commit()
+    assert len(calls) == 2
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    assert [c.project_id for c in ballot.choices] == [b]
+
+
+def test_fifty_concurrent_casts_leave_one_ballot(app, demo):  # type: ignore[no-untyped-def]
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers on one file, so casts cannot truly race; "
+                    "the replace-after-conflict path is tested in test_racing_insert_retries_as_an_update")
+    _, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    ids = _ids(heading)
+    heading_id, voter_id = heading.id, voter.id
+    barrier = threading.Barrier(50)
+    errors: list[BaseException] = []
+    codes: list[str] = []
+
+    def cast(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)  # start together; connections are taken after (the pool holds 15)
+                h = db.session.get(BudgetHeading, heading_id)
+                v = db.session.get(User, voter_id)
+                codes.append(services.cast_ballot(db.session, v, h, {ids[i % len(ids)]: 1}))
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=cast, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(codes) == 50
+    db.session.expire_all()
+    ballots = list(db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading_id)).scalars())
+    assert len(ballots) == 1
+    assert len(ballots[0].choices) == 1 and ballots[0].replaced_count == 49
+    # the last committed cast is the one whose receipt is on the row
+    assert sum(services.check_receipt(db.session, c) is not None for c in codes) == 1
