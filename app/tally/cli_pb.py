@@ -24,7 +24,6 @@ from app.tally.formats import pabulib
 __all__ = ["register", "run"]
 
 RULES = ("greedy", "greedy-no-skip", "equal-shares")
-GREEDY_TIES = {"file-order": ("order",), "cost-then-lot": ("cost", "lot")}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -55,7 +54,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--greedy-ties",
-        choices=tuple(GREEDY_TIES),
+        choices=tuple(pabulib.GREEDY_TIES),
         default="file-order",
         help="ties in score for greedy steps: file-order (the PROJECTS order, as pabulib's checker does;"
         " default) or cost-then-lot (lower cost first, then by lot)",
@@ -91,24 +90,15 @@ def _progress(path: str) -> Any:
 
 def count_file(path: str, args: argparse.Namespace) -> tuple[pabulib.PabulibFile, budget.BudgetResult]:
     pb = pabulib.read(path)
-    rule, completion = args.rule, args.completion
-    if rule is None:
-        rule, meta_completion = pb.rule_and_completion()
-        if completion is None:
-            completion = meta_completion
-    if completion is None:
-        completion = "none"
-    if rule != "equal-shares" and completion == "none":
-        completion = "none"
-    result = budget.count(
-        pb.election,
-        rule,
-        completion,
+    result = pabulib.recount(
+        pb,
+        rule=args.rule,
+        completion=args.completion,
         rng=random.Random(args.seed),
+        greedy_ties=getattr(args, "greedy_ties", "file-order"),
         utility=args.utility,
         comparison=args.comparison_method,
-        progress=_progress(path) if not getattr(args, "quiet", False) else None,
-        greedy_tiebreak=GREEDY_TIES[getattr(args, "greedy_ties", "file-order")],
+        progress=_progress(path),
         add1_integral=bool(getattr(args, "add1_integral", False)),
     )
     return pb, result

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
-from app.tally.budget import Ballot, BallotKind, BudgetElection, Project, parse_rule
+from app.tally.budget import Ballot, BallotKind, BudgetElection, BudgetResult, Project, count, parse_rule
 from app.tally.records import InputError, sha256_bytes
 
-__all__ = ["PabulibFile", "election_from_pabulib", "parse", "read", "write", "dumps"]
+__all__ = ["PabulibFile", "dumps", "election_from_pabulib", "parse", "read", "recount", "write"]
 
 VOTE_TYPES = {
     "approval": BallotKind.APPROVAL,
@@ -370,6 +372,41 @@ def _build(
         currency_unit=unit,
         min_score=threshold,
     )
+
+
+def recount(
+    pb: PabulibFile,
+    *,
+    rule: str | None = None,
+    completion: str | None = None,
+    rng: random.Random | None = None,
+    greedy_ties: str = "file-order",
+    **options: Any,
+) -> BudgetResult:
+    """Recount a pabulib file with the rule in its META (or ``rule`` / ``completion`` when given).
+
+    ``greedy_ties``: ``file-order`` (default) settles ties in score in greedy steps by the order of PROJECTS,
+    the published ranking, which is how pabulib's checker verifies greedy files; ``cost-then-lot`` uses the
+    library default (lower cost, then by lot).  Other ``options`` go to :func:`app.tally.budget.count`
+    (``utility``, ``comparison``, ``progress``, ``add1_integral``).
+    """
+    if greedy_ties not in GREEDY_TIES:
+        raise InputError(f"greedy_ties must be one of {', '.join(GREEDY_TIES)}")
+    if rule is None:
+        rule, meta_completion = pb.rule_and_completion()
+        if completion is None:
+            completion = meta_completion
+    return count(
+        pb.election,
+        rule,
+        completion or "none",
+        rng=rng if rng is not None else random.Random(0),
+        greedy_tiebreak=GREEDY_TIES[greedy_ties],
+        **options,
+    )
+
+
+GREEDY_TIES: dict[str, tuple[str, ...]] = {"file-order": ("order",), "cost-then-lot": ("cost", "lot")}
 
 
 def read(path: str | Path) -> PabulibFile:

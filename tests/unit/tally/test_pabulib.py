@@ -185,6 +185,15 @@ def test_real_file_reproduces_selected(path: Path) -> None:
 
 @needs_data
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("ties", ["file-order", "cost-then-lot"])
+def test_real_file_recount(path: Path, ties: str) -> None:
+    pb = pabulib.read(path)
+    result = pabulib.recount(pb, greedy_ties=ties)
+    assert frozenset(result.selected) == pb.official_selected()
+
+
+@needs_data
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_real_file_roundtrip(path: Path) -> None:
     pb = pabulib.read(path)
     assert pabulib.parse(pabulib.dumps(pb)) == pb
