@@ -1,0 +1,180 @@
+"""Counting, what-if, publishing, proposals moving with the budget, results reasons and receipts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.budgets import services
+from app.budgets.models import BallotType, BudgetCount, Completion, Phase, Rule
+from app.core.errors import DomainError
+from app.core.models import AuditEntry
+from app.extensions import db
+from app.proposals.models import Proposal, ProposalState
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD, make_user
+from tests.factories_budgets import FENLAND, advance, make_budget, place, voters
+
+
+def _cast(heading, sets):  # type: ignore[no-untyped-def]
+    """One new Fenland voter per set of project indexes; returns the receipt codes."""
+    ids = [p.id for p in heading.projects]
+    codes = []
+    for s, v in zip(sets, voters(len(sets)), strict=True):
+        codes.append(services.cast_ballot(db.session, v, heading, {ids[i]: 1 for i in s}))
+    db.session.commit()
+    return codes
+
+
+def test_count_is_identical_when_repeated_and_audited(app, demo):  # type: ignore[no-untyped-def]
+    # equal votes and equal costs everywhere: every order is decided by lot, with the process's seed
+    projects = [(f"Project {i}", 1_000_00) for i in range(6)]
+    process, heading = make_budget(projects=projects, amount=3_000_00, rule=Rule.GREEDY, seed=99)
+    _cast(heading, [[0, 1, 2, 3, 4, 5]] * 3)
+    officer = make_user(Role.OFFICER)
+    advance(process, Phase.REVIEWING_BALLOTS)
+    first = services.run_count(db.session, officer, heading)
+    second = services.run_count(db.session, officer, heading)
+    db.session.commit()
+    assert first.id != second.id
+    assert first.result_json == second.result_json and first.inputs_hash == second.inputs_hash
+    result = json.loads(first.result_json)
+    assert len(result["selected"]) == 3 and result["lots"], "the tie was drawn by lot"
+    assert first.seed == 99 and first.software_version
+    entries = list(db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.count")).scalars())
+    data = json.loads(entries[-1].data_json)
+    assert data["inputs_hash"] == first.inputs_hash and data["seed"] == 99 and data["rule"] == "greedy"
+    assert data["software_version"] == first.software_version
+
+
+def test_phase_guards(app, demo):  # type: ignore[no-untyped-def]
+    officer = make_user(Role.OFFICER)
+    process, heading = make_budget()
+    with pytest.raises(DomainError, match="only when voting has closed"):
+        services.run_count(db.session, officer, heading)
+    with pytest.raises(DomainError, match="cannot move"):
+        services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    advance(process, Phase.REVIEWING_BALLOTS)
+    with pytest.raises(DomainError, match="has no count"):
+        services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    db.session.rollback()
+    services.run_count(db.session, officer, heading)
+    # a paper batch accepted after the count changes the inputs: publishing then needs a new count
+    a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
+    batch = services.create_batch(db.session, a, heading, 1, 1)
+    row = [services.PaperRow({heading.projects[0].id: 1})]
+    services.key_batch(db.session, a, batch, row)
+    services.key_batch(db.session, b, batch, row)
+    services.accept_batch(db.session, a, batch)
+    db.session.commit()
+    with pytest.raises(DomainError, match="changed after its count"):
+        services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    db.session.rollback()
+    services.run_count(db.session, officer, heading)
+    services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    db.session.commit()
+    assert services.published_count(db.session, heading).paper_ballots == 1
+    with pytest.raises(DomainError, match="cannot change once voting has started"):
+        services.add_project(db.session, officer, heading, services.ProjectData("Late", "", 100))
+
+
+def test_what_if_page_compares_every_rule(browser, demo):  # type: ignore[no-untyped-def]
+    # it all fits in the budget: the Add1 completions end at once
+    process, heading = make_budget(projects=[("Benches", 2_000_00), ("Bins", 1_000_00)], amount=3_000_00,
+                                   rule=Rule.EQUAL_SHARES, completion=Completion.ADD1)
+    _cast(heading, [[0, 1], [0, 1], [0]])
+    advance(process, Phase.REVIEWING_BALLOTS)
+    browser.sign_in("officer@demo.example.org", "folkmoot-demo")
+    html = browser.get(f"/budgets/headings/{heading.id}/count?compare=1").get_data(as_text=True)
+    for label in ("greedy", "greedy-no-skip", "equal-shares / add1-greedy", "equal-shares / add1-comparison", "this budget"):
+        assert label in html, label
+    # both projects under every rule but plain Equal Shares, where the two Bins supporters have only £666.66
+    # left after paying their shares of the Benches
+    assert html.count(">Funded<") == 11
+    resident = make_user(postcode="PE13 1AG")
+    browser.sign_out()
+    browser.sign_in(resident.email, PASSWORD)
+    assert browser.get(f"/budgets/headings/{heading.id}/count").status_code == 403
+
+
+def test_equal_shares_reasons_and_receipts(browser, demo):  # type: ignore[no-untyped-def]
+    # six voters with £1,500 each: the four who want the £7,000 roof have only £6,000 between them, while the
+    # two who want the small projects can pay for both (greedy by votes would fund the roof instead)
+    process, heading = make_budget(
+        projects=[("Sports hall roof", 7_000_00), ("Reading corner", 1_500_00), ("Allotment water", 1_500_00)],
+        amount=9_000_00, rule=Rule.EQUAL_SHARES, completion=Completion.NONE,
+    )
+    codes = _cast(heading, [[0], [0], [0], [0], [1, 2], [1, 2]])
+    html = browser.get("/budgets/receipt", query_string={"code": codes[0]}).get_data(as_text=True)
+    assert "Yes, on" in html and "The results have not been published yet." in html
+    advance(process, Phase.REVIEWING_BALLOTS)
+    officer = make_user(Role.OFFICER)
+    services.run_count(db.session, officer, heading)
+    db.session.commit()
+    assert browser.get(f"/budgets/headings/{heading.id}/results").status_code == 404
+    assert browser.get(f"/budgets/headings/{heading.id}/results.pb").status_code == 404
+    advance(process, Phase.FINISHED)
+    html = browser.get(f"/budgets/headings/{heading.id}/results").get_data(as_text=True)
+    result = json.loads(services.published_count(db.session, heading).result_json)
+    titles = {str(p.id): p.title for p in heading.projects}
+    funded = {titles[p] for p in result["selected"]}
+    assert funded == {"Reading corner", "Allotment water"}
+    assert "Under Equal Shares each voter controls an equal share of the money." in html
+    assert "less than the £7,000.00 it needed" in html
+    html = browser.get("/budgets/receipt", query_string={"code": codes[5]}).get_data(as_text=True)
+    assert "Yes, it was counted in the published result." in html
+    assert "Reading corner" not in html.split("<main")[1]
+
+
+def test_projects_from_proposals_move_with_the_budget(browser, demo):  # type: ignore[no-untyped-def]
+    fenland = place(FENLAND)
+    wisbech = db.session.execute(select(type(fenland)).where(type(fenland).code == "DEMO-PAR-WIS")).scalar_one()
+    made = []
+    for title, cost in (("Wisbech lido repairs", 6_000_00), ("March market stalls", 2_000_00), ("Not costed", None)):
+        p = Proposal(title=title, summary=f"{title} summary", place_id=wisbech.id, state=ProposalState.SHORTLISTED.value, costing_pence=cost)
+        db.session.add(p)
+        made.append(p)
+    db.session.commit()
+    process, heading = make_budget(phase=Phase.REVIEWING, projects=[("Officer project", 1_000_00)], amount=8_000_00)
+    browser.sign_in("officer@demo.example.org", "folkmoot-demo")
+    page = browser.get(f"/budgets/headings/{heading.id}/from-proposals").get_data(as_text=True)
+    assert "Wisbech lido repairs" in page and "not costed yet" in page
+    html = browser.client.post(f"/budgets/headings/{heading.id}/from-proposals",
+                               data={"csrf_token": csrf_from(page), f"prop{made[2].id}": "y"}, follow_redirects=True).get_data(as_text=True)
+    assert "has no cost yet" in html
+    html = browser.client.post(f"/budgets/headings/{heading.id}/from-proposals",
+                               data={"csrf_token": csrf_from(page), f"prop{made[0].id}": "y", f"prop{made[1].id}": "y"},
+                               follow_redirects=True).get_data(as_text=True)
+    assert "2 projects added from proposals" in html
+    advance(process, Phase.BALLOTING)
+    db.session.expire_all()
+    assert [p.state for p in made[:2]] == ["on_ballot", "on_ballot"]
+    ids = {p.title: p.id for p in heading.projects}
+    _cast(heading, [[1], [2]])  # indexes into heading.projects: lido, stalls
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    advance(process, Phase.FINISHED)
+    db.session.expire_all()
+    result = json.loads(services.published_count(db.session, heading).result_json)
+    assert str(ids["Wisbech lido repairs"]) in result["selected"] and str(ids["March market stalls"]) in result["selected"]
+    assert [p.state for p in made] == ["selected", "selected", "shortlisted"]
+
+
+def test_only_counts_of_this_heading_are_published(app, demo):  # type: ignore[no-untyped-def]
+    process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=5)
+    ids = [p.id for p in heading.projects]
+    for v, pts in zip(voters(3), ([5, 0, 0, 0], [2, 3, 0, 0], [0, 0, 4, 1]), strict=True):
+        services.cast_ballot(db.session, v, heading, dict(zip(ids, pts, strict=True)))
+    db.session.commit()
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    advance(process, Phase.FINISHED)
+    published = db.session.execute(select(BudgetCount).where(BudgetCount.heading_id == heading.id)).scalar_one()
+    assert published.is_published
+    result = json.loads(published.result_json)
+    assert result["scores"][str(ids[0])] == 7 and result["votes"][str(ids[0])] == 2
