@@ -6,6 +6,7 @@ Data: Pabulib (pabulib.org; files from the public pabulib/pabulib_files reposito
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
@@ -172,12 +173,22 @@ def test_roundtrip_random(costs: list[int], votes: list[list[int]], limit: int) 
 # ---------------------------------------------------------------------------------------------- real files
 
 
+@functools.cache
+def _recount(path: Path, ties: str) -> tuple[pabulib.PabulibFile, budget.BudgetResult]:
+    pb = pabulib.read(path)
+    return pb, pabulib.recount(pb, greedy_ties=ties, rng=random.Random(0))
+
+
 @needs_data
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_real_file_reproduces_selected(path: Path) -> None:
     pb = pabulib.read(path)
     rule, completion = pb.rule_and_completion()
-    result = budget.count(pb.election, rule, completion, rng=random.Random(0))
+    if rule == "equal-shares":  # budget.count with the library defaults is this same count: count it once
+        result = _recount(path, "cost-then-lot")[1]
+    else:
+        result = budget.count(pb.election, rule, completion, rng=random.Random(0))
+        assert result == _recount(path, "cost-then-lot")[1]
     assert frozenset(result.selected) == pb.official_selected()
     assert result.total_cost <= pb.election.budget
     assert not result.lots  # no tie had to be drawn
@@ -185,10 +196,8 @@ def test_real_file_reproduces_selected(path: Path) -> None:
 
 @needs_data
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-@pytest.mark.parametrize("ties", ["file-order", "cost-then-lot"])
-def test_real_file_recount(path: Path, ties: str) -> None:
-    pb = pabulib.read(path)
-    result = pabulib.recount(pb, greedy_ties=ties)
+def test_real_file_recount_file_order(path: Path) -> None:
+    pb, result = _recount(path, "file-order")
     assert frozenset(result.selected) == pb.official_selected()
 
 
@@ -215,8 +224,8 @@ def test_real_files_match_pabutools_parser() -> None:
 def test_wieliczka_details() -> None:
     """Wieliczka 2023: Equal Shares with Add1 and the comparison step (README); MES is kept."""
     path = DATA / "Poland_Wieliczka_2023_Green_Budget.pb"
-    pb = pabulib.read(path)
-    r = budget.count(pb.election, "equal-shares", "add1-comparison")
+    pb, r = _recount(path, "cost-then-lot")
+    assert r.rule == "equal-shares" and r.completion == "add1-comparison"
     assert r.comparison is not None and r.comparison.used == "equal-shares"
     assert r.comparison.prefer_equal_shares > r.comparison.prefer_greedy
     assert r.add1_raises > 0
