@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from app.auth.models import Role, User
@@ -14,6 +16,20 @@ from tests.factories import make_user
 FENLAND = "E07000010"
 CAMBRIDGESHIRE = "E10000003"
 SOUTH_CAMBS = "E07000012"
+
+
+@pytest.fixture
+def cambs(app: Flask) -> None:
+    """Only the Cambridgeshire places and postcodes (quicker than the whole ``demo`` fixture, which also seeds
+    every feature's demonstration data).  Import it into a test module to use it."""
+    from app.core.demo import DATA
+    from app.places import services as places
+
+    with open(DATA / "cambridgeshire_places.csv", encoding="utf-8", newline="") as handle:
+        places.import_places(db.session, handle)
+    with open(DATA / "cambridgeshire_postcodes.csv", encoding="utf-8", newline="") as handle:
+        places.import_postcodes(db.session, handle)
+    db.session.commit()
 
 
 def place(code: str) -> Place:

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.proposals.models import Proposal, ProposalState
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import FENLAND, advance, make_budget, place, voters
+from tests.factories_budgets import cambs, FENLAND, advance, make_budget, place, voters  # noqa: F401  (cambs is a fixture)
 
 
 def _cast(heading, sets):  # type: ignore[no-untyped-def]
@@ -29,7 +29,7 @@ def _cast(heading, sets):  # type: ignore[no-untyped-def]
     return codes
 
 
-def test_count_is_identical_when_repeated_and_audited(app, demo):  # type: ignore[no-untyped-def]
+def test_count_is_identical_when_repeated_and_audited(app, cambs):  # type: ignore[no-untyped-def]
     # equal votes and equal costs everywhere: every order is decided by lot, with the process's seed
     projects = [(f"Project {i}", 1_000_00) for i in range(6)]
     process, heading = make_budget(projects=projects, amount=3_000_00, rule=Rule.GREEDY, seed=99)
@@ -50,7 +50,7 @@ def test_count_is_identical_when_repeated_and_audited(app, demo):  # type: ignor
     assert data["software_version"] == first.software_version
 
 
-def test_phase_guards(app, demo):  # type: ignore[no-untyped-def]
+def test_phase_guards(app, cambs):  # type: ignore[no-untyped-def]
     officer = make_user(Role.OFFICER)
     process, heading = make_budget()
     with pytest.raises(DomainError, match="only when voting has closed"):
@@ -81,13 +81,14 @@ def test_phase_guards(app, demo):  # type: ignore[no-untyped-def]
         services.add_project(db.session, officer, heading, services.ProjectData("Late", "", 100))
 
 
-def test_what_if_page_compares_every_rule(browser, demo):  # type: ignore[no-untyped-def]
+def test_what_if_page_compares_every_rule(browser, cambs):  # type: ignore[no-untyped-def]
     # it all fits in the budget: the Add1 completions end at once
     process, heading = make_budget(projects=[("Benches", 2_000_00), ("Bins", 1_000_00)], amount=3_000_00,
                                    rule=Rule.EQUAL_SHARES, completion=Completion.ADD1)
     _cast(heading, [[0, 1], [0, 1], [0]])
     advance(process, Phase.REVIEWING_BALLOTS)
-    browser.sign_in("officer@demo.example.org", "folkmoot-demo")
+    officer = make_user(Role.OFFICER)
+    browser.sign_in(officer.email, PASSWORD)
     html = browser.get(f"/budgets/headings/{heading.id}/count?compare=1").get_data(as_text=True)
     for label in ("greedy", "greedy-no-skip", "equal-shares / add1-greedy", "equal-shares / add1-comparison", "this budget"):
         assert label in html, label
@@ -100,7 +101,7 @@ def test_what_if_page_compares_every_rule(browser, demo):  # type: ignore[no-unt
     assert browser.get(f"/budgets/headings/{heading.id}/count").status_code == 403
 
 
-def test_equal_shares_reasons_and_receipts(browser, demo):  # type: ignore[no-untyped-def]
+def test_equal_shares_reasons_and_receipts(browser, cambs):  # type: ignore[no-untyped-def]
     # six voters with £1,500 each: the four who want the £7,000 roof have only £6,000 between them, while the
     # two who want the small projects can pay for both (greedy by votes would fund the roof instead)
     process, heading = make_budget(
@@ -129,7 +130,7 @@ def test_equal_shares_reasons_and_receipts(browser, demo):  # type: ignore[no-un
     assert "Reading corner" not in html.split("<main")[1]
 
 
-def test_projects_from_proposals_move_with_the_budget(browser, demo):  # type: ignore[no-untyped-def]
+def test_projects_from_proposals_move_with_the_budget(browser, cambs):  # type: ignore[no-untyped-def]
     fenland = place(FENLAND)
     wisbech = db.session.execute(select(type(fenland)).where(type(fenland).code == "DEMO-PAR-WIS")).scalar_one()
     made = []
@@ -139,7 +140,8 @@ def test_projects_from_proposals_move_with_the_budget(browser, demo):  # type: i
         made.append(p)
     db.session.commit()
     process, heading = make_budget(phase=Phase.REVIEWING, projects=[("Officer project", 1_000_00)], amount=8_000_00)
-    browser.sign_in("officer@demo.example.org", "folkmoot-demo")
+    officer = make_user(Role.OFFICER)
+    browser.sign_in(officer.email, PASSWORD)
     page = browser.get(f"/budgets/headings/{heading.id}/from-proposals").get_data(as_text=True)
     assert "Wisbech lido repairs" in page and "not costed yet" in page
     html = browser.client.post(f"/budgets/headings/{heading.id}/from-proposals",
@@ -164,7 +166,7 @@ def test_projects_from_proposals_move_with_the_budget(browser, demo):  # type: i
     assert [p.state for p in made] == ["selected", "selected", "shortlisted"]
 
 
-def test_only_counts_of_this_heading_are_published(app, demo):  # type: ignore[no-untyped-def]
+def test_only_counts_of_this_heading_are_published(app, cambs):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=5)
     ids = [p.id for p in heading.projects]
     for v, pts in zip(voters(3), ([5, 0, 0, 0], [2, 3, 0, 0], [0, 0, 4, 1]), strict=True):
