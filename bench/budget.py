@@ -50,7 +50,7 @@ def synthetic(m: int, n: int, seed: int) -> BudgetElection:
 
 
 def to_pabutools(e: BudgetElection) -> tuple[Any, Any]:
-    from pabutools.election import ApprovalBallot, ApprovalProfile, Instance
+    from pabutools.election import ApprovalBallot, ApprovalProfile, Instance  # type: ignore[import-untyped]
     from pabutools.election import Project as PProject
 
     projects = {p.id: PProject(p.id, p.cost) for p in e.projects}
@@ -62,7 +62,7 @@ def to_pabutools(e: BudgetElection) -> tuple[Any, Any]:
 
 
 def _tie_rule(e: BudgetElection) -> Any:
-    from pabutools.tiebreaking import TieBreakingRule
+    from pabutools.tiebreaking import TieBreakingRule  # type: ignore[import-untyped]
 
     votes: dict[str, int] = {p.id: 0 for p in e.projects}
     for b in e.ballots:
@@ -73,7 +73,7 @@ def _tie_rule(e: BudgetElection) -> Any:
 
 def pabutools_mes(inst: Any, prof: Any, e: BudgetElection, raise_by: int) -> set[str]:
     from pabutools.election import Cost_Sat
-    from pabutools.rules import method_of_equal_shares
+    from pabutools.rules import method_of_equal_shares  # type: ignore[import-untyped]
 
     n = len(e.ballots)
     inst.budget_limit = e.budget + raise_by * n  # each voter's share: budget / n + raise_by

@@ -120,10 +120,10 @@ def elections(draw: st.DrawFn) -> BudgetElection:
 @given(elections())
 def test_greedy_matches_pabutools(e: BudgetElection) -> None:
     pytest.importorskip("pabutools")
-    from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance
+    from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance  # type: ignore[import-untyped]
     from pabutools.election import Project as PProject
-    from pabutools.rules import greedy_utilitarian_welfare
-    from pabutools.tiebreaking import min_cost_tie_breaking
+    from pabutools.rules import greedy_utilitarian_welfare  # type: ignore[import-untyped]
+    from pabutools.tiebreaking import min_cost_tie_breaking  # type: ignore[import-untyped]
 
     projects = {p.id: PProject(p.id, p.cost) for p in e.projects}
     inst = Instance(projects.values(), budget_limit=e.budget)

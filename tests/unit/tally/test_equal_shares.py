@@ -284,8 +284,8 @@ def test_budget_never_exceeded(e: BudgetElection, completion: str, utility: str,
 pabutools = pytest.importorskip("pabutools")
 
 
-def _to_pabutools(e: BudgetElection) -> tuple[object, object]:
-    from pabutools.election import (
+def _to_pabutools(e: BudgetElection) -> tuple[Any, Any]:
+    from pabutools.election import (  # type: ignore[import-untyped]
         ApprovalBallot,
         ApprovalProfile,
         CumulativeBallot,
@@ -310,7 +310,7 @@ def _to_pabutools(e: BudgetElection) -> tuple[object, object]:
 
 
 def _tie_rule() -> object:
-    from pabutools.tiebreaking import TieBreakingRule
+    from pabutools.tiebreaking import TieBreakingRule  # type: ignore[import-untyped]
 
     def key(inst: Any, prof: Any, proj: Any) -> tuple[int, int, str]:
         votes = sum(1 for b in prof if proj in b and (not isinstance(b, dict) or b[proj] > 0))
@@ -323,7 +323,7 @@ def _tie_rule() -> object:
 @given(approval_elections(), st.sampled_from(["cost", "approval"]))
 def test_mes_matches_pabutools(e: BudgetElection, utility: str) -> None:
     from pabutools.election import Cardinality_Sat, Cost_Sat
-    from pabutools.rules import method_of_equal_shares
+    from pabutools.rules import method_of_equal_shares  # type: ignore[import-untyped]
 
     inst, prof = _to_pabutools(e)
     theirs = method_of_equal_shares(
