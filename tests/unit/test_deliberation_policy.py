@@ -1,0 +1,136 @@
+"""Policy tables for deliberation (role × action → allowed), on plain objects: no app, no database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+import app.deliberation  # noqa: F401  (registers the policies)
+from app.auth.models import Role, User, UserRole
+from app.core.db import utcnow
+from app.core.permissions import Permission, can
+from app.deliberation.models import Comment, Debate, Recommendation, Space, SpaceKind, SpaceMembership
+from app.deliberation.policy import may_view_comment, may_view_debate, may_view_space
+from app.proposals.models import Proposal, ProposalState
+
+P = Permission
+ROLES = ["anonymous", "resident", "suspended", "moderator", "officer", "administrator"]
+
+
+class Anonymous:
+    is_authenticated = False
+    is_suspended = False
+
+
+def person(kind: str, user_id: int) -> object:
+    if kind == "anonymous":
+        return Anonymous()
+    user = User(id=user_id, display_name=kind, is_deleted=False, is_suspended=kind == "suspended")
+    if kind in ("moderator", "officer", "administrator"):
+        user.role_rows = [UserRole(role=kind)]
+    return user
+
+
+@pytest.fixture
+def people() -> dict[str, object]:
+    return {kind: person(kind, n) for n, kind in enumerate(ROLES, start=1)}
+
+
+def published() -> Proposal:
+    return Proposal(id=1, title="t", state=ProposalState.PUBLISHED.value, author_id=99)
+
+
+def check(table: list[tuple[str, Permission, object, bool]], people: dict[str, object]) -> None:
+    failures = [(role, perm.value, allowed) for role, perm, obj, allowed in table
+                if can(perm, obj, user=people[role]) is not allowed]
+    assert failures == []
+
+
+def test_comment_policy_table(people):
+    proposal = published()
+    draft = Proposal(id=2, title="d", state=ProposalState.DRAFT.value, author_id=99)
+    hidden = Proposal(id=3, title="h", state=ProposalState.PUBLISHED.value, author_id=99, hidden_at=utcnow())
+    debate = Debate(id=1, title="d", body="b", author_id=99)
+    own = Comment(id=1, proposal_id=1, proposal=proposal, author_id=2, body="x")  # the resident's
+    hidden_comment = Comment(id=2, proposal_id=1, proposal=proposal, author_id=2, body="x", hidden_at=utcnow())
+    assisted = Comment(id=3, proposal_id=1, proposal=proposal, author_id=2, entered_by_id=5, body="x")
+    table = []
+    for role in ROLES:
+        signed_in_ok = role not in ("anonymous", "suspended")
+        officer = role in ("officer", "administrator")
+        table += [
+            (role, P.DELIBERATION_COMMENT, proposal, signed_in_ok),
+            (role, P.DELIBERATION_COMMENT, debate, signed_in_ok),
+            (role, P.DELIBERATION_COMMENT, own, signed_in_ok),  # a reply
+            (role, P.DELIBERATION_COMMENT, hidden_comment, False),
+            (role, P.DELIBERATION_COMMENT, hidden, False),
+            (role, P.DELIBERATION_COMMENT, draft, officer),  # drafts are visible to officers only (and closed anyway)
+            (role, P.DELIBERATION_EDIT_COMMENT, own, role == "resident"),
+            (role, P.DELIBERATION_EDIT_COMMENT, hidden_comment, False),
+            (role, P.DELIBERATION_EDIT_COMMENT, assisted, False),  # entered by an officer: not the resident's to edit online
+            (role, P.DELIBERATION_ASSISTED_COMMENT, proposal, officer),
+            (role, P.DELIBERATION_ASSISTED_COMMENT, hidden, False),
+            (role, P.DELIBERATION_START_DEBATE, None, signed_in_ok),
+        ]
+    # Drafts take no comments even from officers.
+    table = [(r, p, o, False if o is draft and p is P.DELIBERATION_COMMENT else a) for r, p, o, a in table]
+    check(table, people)
+
+
+def test_space_policy_table(people):
+    today = utcnow().date()
+    panel = Space(id=1, slug="panel", name="Panel", kind=SpaceKind.PANEL.value, is_restricted=True, memberships=[
+        SpaceMembership(user_id=2, started_on=today - timedelta(days=30), term_ends_on=None),  # the resident
+        SpaceMembership(user_id=4, started_on=today - timedelta(days=800), term_ends_on=today - timedelta(days=1)),  # officer, ended
+    ])
+    coalition = Space(id=2, slug="gc", name="GC", kind=SpaceKind.COALITION.value, is_restricted=True, memberships=[
+        SpaceMembership(user_id=2, started_on=today - timedelta(days=1), term_ends_on=today + timedelta(days=700)),
+    ])
+    public = Space(id=3, slug="open", name="Open", kind=SpaceKind.PUBLIC.value, is_restricted=False, memberships=[])
+    rec = Recommendation(id=1, title="r", text="t", published_on=date(2026, 1, 1), space_id=2)
+    table = []
+    for role in ROLES:
+        active = role not in ("anonymous", "suspended")
+        officer = role in ("officer", "administrator")
+        table += [
+            (role, P.DELIBERATION_START_DEBATE, public, active),
+            (role, P.DELIBERATION_START_DEBATE, panel, role == "resident"),  # members only; an ended term no longer counts
+            (role, P.DELIBERATION_MANAGE_SPACES, None, officer),
+            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, coalition, officer or role == "resident"),
+            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, panel, officer),
+            (role, P.DELIBERATION_RESPOND_RECOMMENDATION, rec, officer),
+        ]
+    check(table, people)
+    # Visibility (used by the loaders, which answer 404): anonymous visitors and non-members see nothing inside.
+    debate = Debate(id=5, title="x", body="y", space=panel)
+    comment = Comment(id=9, debate_id=5, debate=debate, body="z")
+    for role in ROLES:
+        member = role == "resident"
+        assert may_view_space(people[role], panel) is member, role
+        assert may_view_debate(people[role], debate) is member, role
+        assert may_view_comment(people[role], comment) is member, role
+        assert may_view_space(people[role], public) is True
+
+
+def test_moderation_policy_table(people):
+    comment = Comment(id=1, proposal_id=1, proposal=published(), author_id=2, body="x")
+    table = []
+    for role in ROLES:
+        active = role not in ("anonymous", "suspended")
+        moderator = role in ("moderator", "administrator")
+        table += [
+            (role, P.DELIBERATION_REPORT, comment, active),
+            (role, P.DELIBERATION_MODERATE, None, moderator),
+            (role, P.DELIBERATION_MODERATE, comment, moderator),
+            (role, P.DELIBERATION_MODERATE, people["resident"], moderator),
+        ]
+    check(table, people)
+    # Nobody moderates their own account.
+    assert not can(P.DELIBERATION_MODERATE, people["moderator"], user=people["moderator"])
+    # A responded recommendation takes no second response.
+    answered = Recommendation(id=2, title="r", text="t", published_on=date(2026, 1, 1), space_id=2)
+    from app.deliberation.models import CouncilResponse
+
+    answered.response = CouncilResponse(outcome="adopted", explanation="e", responded_on=date(2026, 2, 1))
+    assert not can(P.DELIBERATION_RESPOND_RECOMMENDATION, answered, user=people["officer"])
