@@ -128,6 +128,23 @@ def make_proposal(author: User, place: Place, state: ProposalState = S.DRAFT, of
     return proposal
 
 
+def proposal_in_state(author: User, place: Place, state: ProposalState, **overrides: Any) -> Proposal:
+    """A proposal put straight into ``state`` (reviewed, published, declined with a reason as that state
+    implies), without walking the lifecycle: for the hundreds of parametrised refusal tests."""
+    from app.core.db import utcnow
+
+    proposal = services.create_proposal(db.session, author, proposal_data(place, **overrides))
+    if state is not S.DRAFT:
+        proposal.state = state.value
+        proposal.published_at = utcnow()
+        if state not in (S.PUBLISHED, S.UNDER_REVIEW):
+            proposal.feasibility, proposal.costing_pence, proposal.responsible_service = "Feasible", 123456, "Highways"
+        if state is S.DECLINED:
+            proposal.decline_reason = "Not this time"
+    db.session.commit()
+    return proposal
+
+
 def _system_officer() -> User:
     officer = db.session.execute(select(User).where(User.display_name == "Factory officer")).scalar_one_or_none()
     return officer or make_user(Role.OFFICER, name="Factory officer")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, nulls_last, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -112,7 +113,10 @@ def _place_tree(session: Session) -> list[tuple[Place, str]]:
         if depth > 10:
             return
         for p in children.get(parent_id, []):
-            label = f"{p.name} ({p.kind_label})" if parent is None else f"{p.name} ({p.kind_label}, {parent.name})"
+            if parent is None:
+                label = _("%(place)s (%(kind)s)", place=p.name, kind=p.kind_label)
+            else:
+                label = _("%(place)s (%(kind)s, %(parent)s)", place=p.name, kind=p.kind_label, parent=parent.name)
             out.append((p, label))
             walk(p.id, p, depth + 1)
 

@@ -28,7 +28,7 @@ from app.proposals.forms import (
 )
 from app.proposals.models import Proposal, ProposalState, Topic
 from app.proposals.money import pounds_text
-from app.proposals.policy import may_view
+from app.proposals.policy import SUPPORTABLE_STATES, may_view
 
 
 def proposal_or_404(proposal_id: int) -> Proposal:
@@ -151,6 +151,7 @@ def show(proposal_id: int) -> str:
         timeline=queries.timeline(db.session, proposal),
         next_states=services.next_states(current_user, proposal) if current_user.is_authenticated else [],
         has_supported=services.has_supported(db.session, current_user, proposal),
+        supportable=proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None,
         confirm_form=ConfirmForm(),
         review_form=review_form,
         update_form=UpdateForm(formdata=None, happened_on=utcnow().date()),

@@ -14,7 +14,7 @@ from app.proposals.models import Proposal, ProposalEvent, ProposalState
 from app.proposals.services import ALLOWED_TRANSITIONS, Mover, is_allowed
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD
-from tests.factories_proposals import S, World, login_as, make_proposal, world_fixture  # noqa: F401
+from tests.factories_proposals import S, World, login_as, make_proposal, proposal_in_state, world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -153,7 +153,7 @@ ALLOWED = [(a, b, mover) for a, targets in ALLOWED_TRANSITIONS.items() for b, mo
 @pytest.mark.parametrize("role", ["author", "officer"])
 @pytest.mark.parametrize("from_state, to_state", REFUSED, ids=[f"{a.value}->{b.value}" for a, b in REFUSED])
 def test_every_transition_outside_the_table_is_refused(browser, world: World, role, from_state, to_state):
-    proposal = make_proposal(world.author, world.place("T-NW"), from_state, officer=world.officer)
+    proposal = proposal_in_state(world.author, world.place("T-NW"), from_state)
     before = _events(proposal.id)
     login_as(browser.client, world.author if role == "author" else world.officer)
     resp = browser.submit(f"/proposals/{proposal.id}/transition", {"to_state": to_state.value, "reason": "Because"})
@@ -166,7 +166,7 @@ def test_every_transition_outside_the_table_is_refused(browser, world: World, ro
 @pytest.mark.parametrize("role", ["author", "officer", "administrator", "other", "moderator"])
 @pytest.mark.parametrize("from_state, to_state, mover", ALLOWED, ids=[f"{a.value}->{b.value}" for a, b, _ in ALLOWED])
 def test_allowed_transitions_only_for_their_mover(browser, world: World, role, from_state, to_state, mover):
-    proposal = make_proposal(world.author, world.place("T-NW"), from_state, officer=world.officer)
+    proposal = proposal_in_state(world.author, world.place("T-NW"), from_state)
     if to_state is S.SHORTLISTED:
         from app.proposals import services
 
