@@ -143,22 +143,33 @@ class RankedElection:
         ``prefs`` is an ``(m, L)`` int64 array padded with -1 (``L`` = longest ranking), ``weights`` an
         ``(m,)`` int64 array.  Ballots left empty are dropped; rankings that became identical are merged.
         """
-        rows = [(tuple(c for c in b.ranking if c not in self.withdrawn), b.weight) for b in self.ballots]
-        return _rows_to_arrays(rows)
+        if self.withdrawn:
+            gone = self.withdrawn
+            merged: dict[tuple[int, ...], int] = {}
+            for b in self.ballots:
+                r = tuple(c for c in b.ranking if c not in gone)
+                if r:
+                    merged[r] = merged.get(r, 0) + b.weight
+            rankings, weights = list(merged), list(merged.values())
+        else:  # already merged by __post_init__
+            kept = [b for b in self.ballots if b.ranking]
+            rankings, weights = [b.ranking for b in kept], [b.weight for b in kept]
+        return _pad(rankings, weights)
 
 
-def _rows_to_arrays(rows: Iterable[tuple[tuple[int, ...], int]]) -> tuple[IntArray, IntArray]:
-    merged: dict[tuple[int, ...], int] = {}
-    for r, w in rows:
-        if r and w:
-            merged[r] = merged.get(r, 0) + w
-    width = max((len(r) for r in merged), default=0)
-    prefs = np.full((len(merged), max(width, 1)), -1, dtype=np.int64)
-    weights = np.zeros(len(merged), dtype=np.int64)
-    for i, (r, w) in enumerate(merged.items()):
-        prefs[i, : len(r)] = r
-        weights[i] = w
-    return prefs, weights
+def _pad(rankings: Sequence[tuple[int, ...]], weights: Sequence[int]) -> tuple[IntArray, IntArray]:
+    """Rankings as an ``(m, L)`` int64 array padded with -1, built without a Python loop per row."""
+    lengths = np.fromiter((len(r) for r in rankings), dtype=np.int64, count=len(rankings))
+    width = max(int(lengths.max()) if lengths.size else 0, 1)
+    prefs = np.full((len(rankings), width), -1, dtype=np.int64)
+    total = int(lengths.sum())
+    if total:
+        values = np.fromiter((c for r in rankings for c in r), dtype=np.int64, count=total)
+        row = np.repeat(np.arange(len(rankings)), lengths)
+        starts = np.cumsum(lengths) - lengths
+        col = np.arange(total) - np.repeat(starts, lengths)
+        prefs[row, col] = values
+    return prefs, np.asarray(weights, dtype=np.int64).reshape(len(rankings))
 
 
 def merge_arrays(prefs: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> tuple[AnyIntArray, IntArray]:

@@ -43,7 +43,7 @@ from app.tally.tiebreak import TieBreak, break_tie
 
 #: One vote in fixed point: five decimal places (SSI 2007/42 sch. 1 r. 48(3)).
 SCALE = 100_000
-_MAX_PAPERS = (2**62) // (SCALE * SCALE)
+_MAX_PAPERS = (2**62) // (SCALE * SCALE)  # surplus x value stays within int64; sums exact in float64
 
 
 def fmt(value: int) -> str:
@@ -126,6 +126,7 @@ class _Counter:
         self.counts = counts
         self.values = np.full(m, SCALE, dtype=np.int64)
         self.pos = np.zeros(m, dtype=np.int64)
+        self.holder = np.full(m, -1, dtype=np.int64)  # candidate holding each row's papers (-1: none)
         self.withdrawn = election.withdrawn
         self.continuing = np.array([i not in election.withdrawn for i in range(self.n)], dtype=bool)
         self.active = [i for i in range(self.n) if i not in election.withdrawn]
@@ -149,19 +150,21 @@ class _Counter:
     def _credit(self, rows: npt.NDArray[np.int64]) -> tuple[dict[int, int], int]:
         """Credit ``rows`` to their current preference at their current value; return credits and NT."""
         holders = self.prefs[rows, self.pos[rows]]
+        self.holder[rows] = holders
         amounts = self.counts[rows] * self.values[rows]
-        credits: dict[int, int] = {}
         live = holders >= 0
+        credits: dict[int, int] = {}
         if live.any():
-            acc = np.zeros(self.n, dtype=np.int64)
-            np.add.at(acc, holders[live], amounts[live])
-            credits = {int(c): int(acc[c]) for c in np.unique(holders[live])}
+            to = holders[live]
+            # float64 sums are exact here: the total value is below 2**53 (checked in __init__).
+            acc = np.bincount(to, weights=amounts[live].astype(np.float64), minlength=self.n)
+            present = np.bincount(to, minlength=self.n) > 0
+            credits = {int(c): int(acc[c]) for c in np.flatnonzero(present)}
         nt = int(amounts[~live].sum())
         return credits, nt
 
     def _rows_of(self, cand: int) -> npt.NDArray[np.int64]:
-        holders = self.prefs[np.arange(self.prefs.shape[0]), self.pos]
-        return np.nonzero(holders == cand)[0].astype(np.int64)
+        return np.flatnonzero(self.holder == cand).astype(np.int64)
 
     def _ordered_desc(self, cands: Sequence[int], stage: int, purpose: str) -> list[int]:
         """Candidates by votes, most first; equal votes ordered by rule 49(2)–(3) (look back, then lot)."""
@@ -333,7 +336,8 @@ class _Counter:
         received = self.values[rows].copy()
         # Rule 48(3): transfer value = surplus x value when received / total credited, 5 d.p. truncated.
         tv = (surplus * received) // total
-        pairs = sorted({(int(a), int(b)) for a, b in zip(received, tv, strict=True)}, reverse=True)
+        distinct = np.unique(np.stack([received, tv], axis=1), axis=0)
+        pairs = tuple(sorted(((int(a), int(b)) for a, b in distinct), reverse=True))
         self.values[rows] = tv
         self.pos[rows] += 1
         first_continuing(self.prefs, self.pos, rows, self.continuing)
@@ -346,7 +350,7 @@ class _Counter:
         self.nt_total += nt + loss
         transfers = {self.names[c]: credits.get(c, 0) for c in self.active}
         transfers[self.names[source]] = -surplus
-        self._end_stage(stage, "surplus", source, transfers, nt, loss, tuple(pairs))
+        self._end_stage(stage, "surplus", source, transfers, nt, loss, pairs)
 
     def _exclude(self, stage: int) -> None:
         # Rule 50(1) and 51: lowest continuing candidate; ties by look-back, then lot.
