@@ -33,6 +33,9 @@ from typing import Any
 from app.tally.records import InputError, Lot
 
 __all__ = [
+    "COMPLETIONS",
+    "GREEDY_TIEBREAKS",
+    "RULE_ALIASES",
     "Ballot",
     "BallotKind",
     "BudgetElection",
@@ -44,8 +47,11 @@ __all__ = [
     "approval_sets",
     "compare_outcomes",
     "count",
+    "approval_counts",
     "greedy",
+    "parse_rule",
     "project_scores",
+    "utilities",
     "validate",
 ]
 

@@ -132,11 +132,20 @@ def _human(
             f"  comparison ({c.method}): {c.prefer_equal_shares} voters prefer Equal Shares, {c.prefer_greedy} prefer greedy;"
             f" used {c.used}"
         )
-    lines.append(f"  funded ({len(r.selected)}):")
+    lines.append(f"  funded ({len(r.selected)}), in the order funded:")
+    phase = {x.project: x for x in r.rounds}
     for pid in r.selected:
         p = by_id[pid]
         name = f"  {p.name}" if p.name else ""
-        lines.append(f"    {pid:>12}  cost {_fmt(p.cost, unit):>14}  votes {r.scores[pid]:>8}{name[:70]}")
+        rnd = phase.get(pid)
+        how = ""
+        if rnd is not None and rnd.phase == "equal-shares":
+            how = f"  eff. votes {float(rnd.score):>10.2f}"
+        elif rnd is not None and rnd.phase == "completion":
+            how = "  (completion)"
+        lines.append(
+            f"    {pid:>12}  cost {_fmt(p.cost, unit):>14}  votes {r.scores[pid]:>8}{how}{name[:60]}"
+        )
     lines.append(f"  total cost: {_fmt(r.total_cost, unit)}   money left: {_fmt(r.money_left, unit)}")
     lines.append(f"  not funded ({len(r.reasons)}):")
     for pid, reason in r.reasons.items():

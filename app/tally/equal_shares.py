@@ -74,7 +74,7 @@ from app.tally.budget import (
 )
 from app.tally.records import InputError, Lot
 
-__all__ = ["MESRun", "Prepared", "equal_shares", "prepare", "run_mes"]
+__all__ = ["MESRun", "Prepared", "add1", "equal_shares", "prepare", "run_mes"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
