@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.budgets import services
-from app.budgets.models import BallotChannel, BallotChoice, BallotType, BudgetBallot, BudgetHeading, BudgetProcess, Completion, Phase, Rule
+from app.budgets.models import (
+    BallotChannel,
+    BallotChoice,
+    BallotType,
+    BudgetBallot,
+    BudgetHeading,
+    BudgetProcess,
+    Completion,
+    Phase,
+    Rule,
+)
 from app.core import audit
 from app.core.db import utcnow
 from app.core.demo import DEMO_PASSWORD

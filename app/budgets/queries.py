@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.budgets import policy
-from app.budgets.models import BudgetBallot, BudgetHeading, BudgetProcess, BudgetProject, FundingPot, PaperBatch
+from app.budgets.models import (
+    BudgetBallot,
+    BudgetHeading,
+    BudgetProcess,
+    BudgetProject,
+    FundingPot,
+    PaperBatch,
+)
 from app.extensions import db
 from app.places.models import Place
 from app.proposals.models import Proposal, ProposalState

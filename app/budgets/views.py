@@ -12,7 +12,17 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
 from app.budgets import bp, forms, policy, presenters, queries, services
-from app.budgets.models import BallotType, BudgetHeading, BudgetProcess, BudgetProject, Completion, FundingPot, PaperBatch, Phase, Rule
+from app.budgets.models import (
+    BallotType,
+    BudgetHeading,
+    BudgetProcess,
+    BudgetProject,
+    Completion,
+    FundingPot,
+    PaperBatch,
+    Phase,
+    Rule,
+)
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, public, requires

@@ -16,9 +16,11 @@ from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, Phase
 from app.core.errors import DomainError
 from app.extensions import db
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import cambs, CAMBRIDGESHIRE, SOUTH_CAMBS, advance, make_budget, place  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import CAMBRIDGESHIRE, SOUTH_CAMBS, advance, cambs, make_budget, place  # noqa: F401  (cambs is a fixture)
 
 RECEIPT_RE = re.compile(r"<code>([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})</code>")
+
+pytestmark = pytest.mark.usefixtures("cambs")
 
 
 def _ids(heading: BudgetHeading) -> list[int]:
@@ -33,7 +35,7 @@ def _count(heading: BudgetHeading) -> int:
     return db.session.execute(select(func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading.id)).scalar_one()
 
 
-def test_approval_ballot_any_number(browser, cambs):  # type: ignore[no-untyped-def]
+def test_approval_ballot_any_number(browser):  # type: ignore[no-untyped-def]
     _, heading = make_budget(ballot_type=BallotType.APPROVAL)
     voter = make_user(postcode="PE13 1AG")
     browser.sign_in(voter.email, PASSWORD)
@@ -44,7 +46,7 @@ def test_approval_ballot_any_number(browser, cambs):  # type: ignore[no-untyped-
     assert len(db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one().choices) == 4
 
 
-def test_k_approval_refuses_too_many(browser, cambs):  # type: ignore[no-untyped-def]
+def test_k_approval_refuses_too_many(browser):  # type: ignore[no-untyped-def]
     _, heading = make_budget(ballot_type=BallotType.K_APPROVAL, max_choices=2)
     voter = make_user(postcode="PE13 1AG")
     browser.sign_in(voter.email, PASSWORD)
@@ -58,7 +60,7 @@ def test_k_approval_refuses_too_many(browser, cambs):  # type: ignore[no-untyped
     assert _count(heading) == 1
 
 
-def test_knapsack_refuses_over_budget(browser, cambs):  # type: ignore[no-untyped-def]
+def test_knapsack_refuses_over_budget(browser):  # type: ignore[no-untyped-def]
     _, heading = make_budget(ballot_type=BallotType.KNAPSACK)
     voter = make_user(postcode="PE13 1AG")
     browser.sign_in(voter.email, PASSWORD)
@@ -70,7 +72,7 @@ def test_knapsack_refuses_over_budget(browser, cambs):  # type: ignore[no-untype
     assert RECEIPT_RE.search(html)
 
 
-def test_cumulative_points(browser, cambs):  # type: ignore[no-untyped-def]
+def test_cumulative_points(browser):  # type: ignore[no-untyped-def]
     _, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=10)
     voter = make_user(postcode="PE13 1AG")
     browser.sign_in(voter.email, PASSWORD)
@@ -89,7 +91,7 @@ def test_cumulative_points(browser, cambs):  # type: ignore[no-untyped-def]
     assert re.search(rf'id="p{a}"[^>]*value="6"|value="6"[^>]*id="p{a}"', page)
 
 
-def test_eligibility_home_place_and_ancestors_only(app, cambs):  # type: ignore[no-untyped-def]
+def test_eligibility_home_place_and_ancestors_only(app):  # type: ignore[no-untyped-def]
     from app.budgets.policy import vote_refusal
 
     _, county = make_budget(place_code=CAMBRIDGESHIRE, title="County fund")
@@ -104,7 +106,7 @@ def test_eligibility_home_place_and_ancestors_only(app, cambs):  # type: ignore[
         services.cast_ballot(db.session, wisbech, south, {south.projects[0].id: 1})
 
 
-def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser, cambs):  # type: ignore[no-untyped-def]
+def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser):  # type: ignore[no-untyped-def]
     process, heading = make_budget()
     voter = make_user(postcode="PE13 1AG")
     a, b, *_ = _ids(heading)
@@ -130,7 +132,7 @@ def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser, cambs):  #
     assert "Voting is not open for this budget" in page and 'name="cast"' not in page
 
 
-def test_racing_insert_retries_as_an_update(app, cambs, monkeypatch):  # type: ignore[no-untyped-def]
+def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[no-untyped-def]
     """The replace path taken when another transaction inserted the voter's ballot after we looked: the insert
     fails on the unique constraint inside a SAVEPOINT and the cast becomes an update of that row."""
     _, heading = make_budget()
@@ -153,7 +155,7 @@ def test_racing_insert_retries_as_an_update(app, cambs, monkeypatch):  # type: i
     assert [c.project_id for c in ballot.choices] == [b]
 
 
-def test_fifty_concurrent_casts_leave_one_ballot(app, cambs):  # type: ignore[no-untyped-def]
+def test_fifty_concurrent_casts_leave_one_ballot(app):  # type: ignore[no-untyped-def]
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers on one file, so casts cannot truly race; "
                     "the replace-after-conflict path is tested in test_racing_insert_retries_as_an_update")

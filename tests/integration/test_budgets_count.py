@@ -16,7 +16,9 @@ from app.extensions import db
 from app.proposals.models import Proposal, ProposalState
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import cambs, FENLAND, advance, make_budget, place, voters  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import FENLAND, advance, cambs, make_budget, place, voters  # noqa: F401  (cambs is a fixture)
+
+pytestmark = pytest.mark.usefixtures("cambs")
 
 
 def _cast(heading, sets):  # type: ignore[no-untyped-def]
@@ -29,7 +31,7 @@ def _cast(heading, sets):  # type: ignore[no-untyped-def]
     return codes
 
 
-def test_count_is_identical_when_repeated_and_audited(app, cambs):  # type: ignore[no-untyped-def]
+def test_count_is_identical_when_repeated_and_audited(app):  # type: ignore[no-untyped-def]
     # equal votes and equal costs everywhere: every order is decided by lot, with the process's seed
     projects = [(f"Project {i}", 1_000_00) for i in range(6)]
     process, heading = make_budget(projects=projects, amount=3_000_00, rule=Rule.GREEDY, seed=99)
@@ -50,7 +52,7 @@ def test_count_is_identical_when_repeated_and_audited(app, cambs):  # type: igno
     assert data["software_version"] == first.software_version
 
 
-def test_phase_guards(app, cambs):  # type: ignore[no-untyped-def]
+def test_phase_guards(app):  # type: ignore[no-untyped-def]
     officer = make_user(Role.OFFICER)
     process, heading = make_budget()
     with pytest.raises(DomainError, match="only when voting has closed"):
@@ -81,7 +83,7 @@ def test_phase_guards(app, cambs):  # type: ignore[no-untyped-def]
         services.add_project(db.session, officer, heading, services.ProjectData("Late", "", 100))
 
 
-def test_what_if_page_compares_every_rule(browser, cambs):  # type: ignore[no-untyped-def]
+def test_what_if_page_compares_every_rule(browser):  # type: ignore[no-untyped-def]
     # it all fits in the budget: the Add1 completions end at once
     process, heading = make_budget(projects=[("Benches", 2_000_00), ("Bins", 1_000_00)], amount=3_000_00,
                                    rule=Rule.EQUAL_SHARES, completion=Completion.ADD1)
@@ -101,7 +103,7 @@ def test_what_if_page_compares_every_rule(browser, cambs):  # type: ignore[no-un
     assert browser.get(f"/budgets/headings/{heading.id}/count").status_code == 403
 
 
-def test_equal_shares_reasons_and_receipts(browser, cambs):  # type: ignore[no-untyped-def]
+def test_equal_shares_reasons_and_receipts(browser):  # type: ignore[no-untyped-def]
     # six voters with £1,500 each: the four who want the £7,000 roof have only £6,000 between them, while the
     # two who want the small projects can pay for both (greedy by votes would fund the roof instead)
     process, heading = make_budget(
@@ -130,7 +132,7 @@ def test_equal_shares_reasons_and_receipts(browser, cambs):  # type: ignore[no-u
     assert "Reading corner" not in html.split("<main")[1]
 
 
-def test_projects_from_proposals_move_with_the_budget(browser, cambs):  # type: ignore[no-untyped-def]
+def test_projects_from_proposals_move_with_the_budget(browser):  # type: ignore[no-untyped-def]
     fenland = place(FENLAND)
     wisbech = db.session.execute(select(type(fenland)).where(type(fenland).code == "DEMO-PAR-WIS")).scalar_one()
     made = []
@@ -166,7 +168,7 @@ def test_projects_from_proposals_move_with_the_budget(browser, cambs):  # type: 
     assert [p.state for p in made] == ["selected", "selected", "shortlisted"]
 
 
-def test_only_counts_of_this_heading_are_published(app, cambs):  # type: ignore[no-untyped-def]
+def test_only_counts_of_this_heading_are_published(app):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=5)
     ids = [p.id for p in heading.projects]
     for v, pts in zip(voters(3), ([5, 0, 0, 0], [2, 3, 0, 0], [0, 0, 4, 1]), strict=True):

@@ -4,7 +4,6 @@ confirm, and the export recounts to the published selection."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from sqlalchemy import func, select
@@ -118,7 +117,6 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     _as(browser, "officer@demo.example.org", PW)
     html = browser.submit(f"/budgets/headings/{heading.id}/paper", {"number": "1", "size": "3"}).get_data(as_text=True)
     assert "Batch 1 created" in html
-    batch_url = re.search(r'action="(/budgets/batches/\d+/key)"|href="(/budgets/batches/\d+/key)"', html)
     batch_id = int(re.search(r"/budgets/batches/(\d+)", html).group(1))
     keyed = {f"b1_p{bus}": "y", f"b1_p{fridge}": "y", f"b2_p{play}": "y", "b3_spoilt": "y"}
     html = browser.submit(f"/budgets/batches/{batch_id}/key", keyed).get_data(as_text=True)

@@ -15,8 +15,10 @@ from app.extensions import db
 from tests.factories import PASSWORD, make_user
 from tests.factories_budgets import advance, cambs, make_budget  # noqa: F401  (cambs is a fixture)
 
+pytestmark = pytest.mark.usefixtures("cambs")
 
-def test_double_keying_mismatch_resolution_and_accept(app, cambs):  # type: ignore[no-untyped-def]
+
+def test_double_keying_mismatch_resolution_and_accept(app):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.KNAPSACK)
     a, b, c = (make_user(Role.OFFICER) for _ in range(3))
     p = [x.id for x in heading.projects]
@@ -71,7 +73,7 @@ def test_double_keying_mismatch_resolution_and_accept(app, cambs):  # type: igno
     assert (count.online_ballots, count.paper_ballots, count.spoilt_ballots) == (1, 2, 1)
 
 
-def test_paper_pages(browser, cambs):  # type: ignore[no-untyped-def]
+def test_paper_pages(browser):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=5)
     officer = make_user(Role.OFFICER)
     browser.sign_in(officer.email, PASSWORD)

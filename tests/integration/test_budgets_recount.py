@@ -137,7 +137,8 @@ def _random_choices(rng: random.Random, kind: BallotType, heading: BudgetHeading
     return {p.id: 1 for p in chosen}
 
 
-def test_random_budgets_recount_to_the_published_selection(app, cambs, tmp_path):  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("cambs")
+def test_random_budgets_recount_to_the_published_selection(app, tmp_path):  # type: ignore[no-untyped-def]
     rng = random.Random(2026)
     officer = make_user(Role.OFFICER)
     people = voters(14)
