@@ -224,3 +224,49 @@ def test_system_actor_may_make_officer_moves_but_not_publish(world: World):
     assert _state(shortlisted.id) == "selected"
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "proposal.transition").order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
     assert entry.actor_label == "system" and json.loads(entry.data_json)["to"] == "selected"
+
+
+def test_two_officers_moving_the_same_proposal_at_once_move_it_once(app, world: World):
+    """The state changes with a compare-and-set UPDATE: the slower of two simultaneous moves is refused."""
+    import threading
+
+    from app.auth.models import User
+    from app.core.errors import DomainError
+    from app.proposals import services
+
+    proposal = make_proposal(world.author, world.place("T-NW"), S.PUBLISHED)
+    pid, officer_ids = proposal.id, [world.officer.id, world.admin.id]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def move(officer_id: int) -> None:
+        with app.app_context():
+            try:
+                p = db.session.get(Proposal, pid)
+                officer = db.session.get(User, officer_id)
+                barrier.wait(timeout=10)
+                services.transition(db.session, officer, p, S.UNDER_REVIEW)
+                db.session.commit()
+                results.append("moved")
+            except DomainError as exc:
+                db.session.rollback()
+                results.append(exc.message)
+            except Exception as exc:  # noqa: BLE001 - SQLite may report its single writer lock
+                db.session.rollback()
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=move, args=(oid,)) for oid in officer_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results.count("moved") == 1, results
+    other = next(r for r in results if r != "moved")
+    if db.engine.dialect.name == "postgresql":
+        assert other in ("Someone else changed this proposal at the same time. Check its state and try again.",
+                         "A proposal that is “Under review” cannot be moved to “Under review”."), other
+    assert _state(pid) == "under_review"
+    events = db.session.execute(select(ProposalEvent).where(ProposalEvent.proposal_id == pid, ProposalEvent.to_state == "under_review")).scalars().all()
+    assert len(events) == 1
