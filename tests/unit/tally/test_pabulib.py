@@ -164,7 +164,12 @@ def test_roundtrip_random(costs: list[int], votes: list[list[int]], limit: int) 
         Ballot(tuple(dict.fromkeys(ids[k % len(ids)] for k in v)), voter_id=str(n))
         for n, v in enumerate(votes, 1)
     )
-    e = BudgetElection(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), limit, ballots)
+    names = ["Park; phase 1", 'The "big" bench', "Trees,\nmany", "", "Ścieżka", "x"]
+    e = BudgetElection(
+        tuple(Project(i, c, names[k % len(names)]) for k, (i, c) in enumerate(zip(ids, costs, strict=True))),
+        limit,
+        ballots,
+    )
     pb = pabulib.parse(pabulib.dumps(e))
     assert pb.election == e
     assert pabulib.parse(pabulib.dumps(pb)) == pb
