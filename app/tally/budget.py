@@ -15,6 +15,16 @@ as :class:`~app.tally.records.Lot`.  Pabulib's official outcomes say nothing abo
 of the sample files has a tie that matters); "lower cost first" is the usual Polish municipal rule and is the
 documented choice here.
 
+Usage (what a web service does)::
+
+    election = BudgetElection(
+        projects=(Project("p1", 120_000, "Play park"), Project("p2", 45_000, "Benches")),
+        budget=150_000,                                   # integer money units (pence)
+        ballots=(Ballot(("p1", "p2"), weight=3), Ballot(("p2",))),  # weight: delegated votes
+    )
+    result = count(election, "equal-shares", "add1", rng=random.Random(seed))
+    result.selected, result.rounds, result.reasons["p1"].to_dict(), result.to_dict()  # JSON-ready
+
 Ballots of kind ``ordinal`` count as approval of every listed project, unless they carry points (then the
 points count, as for cumulative ballots).  The pabulib reader gives ordinal ballots points when the file
 has a ``points`` column, or, when PROJECTS has a ``score`` column, the positional points pabulib uses

@@ -166,3 +166,21 @@ def test_million_members_under_a_second() -> None:
     elapsed = time.perf_counter() - t
     assert int(r.voter_weights.sum()) + r.uncast == n
     assert elapsed < 1.0, f"{elapsed:.2f}s"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_larger_random_graphs_match_naive(seed: int) -> None:
+    """Long chains, tails into cycles, self-loops: 3,000 members, every member delegating somewhere."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    to = rng.integers(0, n, n)
+    to[: n // 10] = np.arange(1, n // 10 + 1)  # one long chain 0 -> 1 -> 2 -> ... -> 300
+    rows = [(i, int(to[i]), int(G), 0) for i in range(n)]
+    voted = {int(v) for v in rng.choice(n, size=n // 20, replace=False)}
+    elig = set(range(n)) - {int(v) for v in rng.choice(n, size=n // 50, replace=False)}
+    voted &= elig
+    scope = BallotScope()
+    r = resolve(n, Delegations.from_rows(rows), scope, sorted(voted), sorted(elig))
+    expected = naive(n, rows, scope, voted, elig)
+    assert [(int(r.cast_by[i]), r.reason(i)) for i in range(n)] == expected
+    assert int(r.voter_weights.sum()) + r.uncast == len(elig)
