@@ -92,6 +92,17 @@ class Completion(enum.StrEnum):
     def label(self) -> str:
         return str(COMPLETION_LABELS[self])
 
+    @property
+    def short_label(self) -> str:
+        return str(COMPLETION_SHORT_LABELS[self])
+
+
+COMPLETION_SHORT_LABELS = {
+    Completion.NONE: _l("no completion"),
+    Completion.ADD1: _l("with Add1"),
+    Completion.ADD1_GREEDY: _l("with Add1, then most votes first"),
+    Completion.ADD1_COMPARISON: _l("with Add1 and the comparison step"),
+}
 
 COMPLETION_LABELS = {
     Completion.NONE: _l("None"),
@@ -154,6 +165,10 @@ class BudgetProcess(Base):
     @property
     def rule_enum(self) -> Rule:
         return Rule(self.rule)
+
+    @property
+    def completion_enum(self) -> Completion:
+        return Completion(self.completion)
 
     @property
     def pabulib_rule(self) -> str:

@@ -92,7 +92,9 @@ def test_what_if_page_compares_every_rule(browser):  # type: ignore[no-untyped-d
     officer = make_user(Role.OFFICER)
     browser.sign_in(officer.email, PASSWORD)
     html = browser.get(f"/budgets/headings/{heading.id}/count?compare=1").get_data(as_text=True)
-    for label in ("greedy", "greedy-no-skip", "equal-shares / add1-greedy", "equal-shares / add1-comparison", "this budget"):
+    for label in ("Most votes first, skipping projects that no longer fit", "stopping at the first project that does not fit",
+                  "Method of Equal Shares (with Add1, then most votes first)", "Method of Equal Shares (with Add1 and the comparison step)",
+                  "this budget"):
         assert label in html, label
     # both projects under every rule but plain Equal Shares, where the two Bins supporters have only £666.66
     # left after paying their shares of the Benches
