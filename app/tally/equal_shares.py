@@ -33,8 +33,10 @@ Completions (README "Notes on the rules"):
   outcome becomes exhaustive).  If every supported project together fits in the budget, no raise can ever
   overspend and the literal loop never ends; the raises then end at the outcome funding every supported
   project (reached at the latest once each voter holds the cost of all of them together).
-  The loop really reruns Equal Shares once per raise: outcomes are not monotone in the voters' money (on
-  Wieliczka 2023 the outcome changes 74 times in 166 raises), so no raise is skipped; each run is fast instead.
+  Outcomes are not monotone in the voters' money (on Wieliczka 2023 the outcome changes 74 times in 166
+  raises), so there is no bisection: Equal Shares is rerun for every raise, except that on small instances
+  (where each voter's share, hence the number of raises, is large) a stretch of raises is skipped when
+  :func:`plateau_end` proves that Equal Shares makes exactly the same decisions throughout it.
   ``add1_integral`` starts the raises from ``floor(budget / n)`` as pabulib's checker does (see :func:`add1`).
 * ``add1-greedy``: ``add1``, then greedy by votes with the money left.
 * ``add1-comparison``: ``add1``, then the comparison step against greedy by votes
@@ -54,6 +56,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -521,6 +524,120 @@ def _cost(prep: Prepared, run: MESRun) -> int:
     return sum(prep.cost[j] for j in run.funded)
 
 
+def _beats(prep: Prepared, a: int, b: int, tiebreak: Sequence[str]) -> bool:
+    """Does project ``a`` win a tie against ``b`` under ``tiebreak`` without a lot?"""
+    for how in tiebreak:
+        if how == "votes" and prep.votes[a] != prep.votes[b]:
+            return prep.votes[a] > prep.votes[b]
+        if how == "cost" and prep.cost[a] != prep.cost[b]:
+            return prep.cost[a] < prep.cost[b]
+        if how == "id":
+            return prep.ids[a] < prep.ids[b]
+        if how == "lot":
+            return False
+    return False
+
+
+def plateau_end(prep: Prepared, e_star: Fraction, tiebreak: Sequence[str]) -> tuple[Fraction, bool] | None:
+    """How far each voter's money can grow from ``e_star`` with Equal Shares making exactly the same decisions.
+
+    Returns ``(e_hi, inclusive)``: for every ``e`` with ``e_star <= e < e_hi`` (``<=`` when ``inclusive``) the
+    run funds the same projects in the same order; ``None`` if a tie at ``e_star`` needed a lot.
+
+    Proof sketch.  Replay the run at ``e_star`` exactly, with every group's money kept as an affine function
+    ``A + B e`` of the starting money ``e``.  While the decisions stay the same, every price is affine in ``e``
+    too.  The decisions stay the same on the range where (i) each project that dropped out still cannot be
+    afforded, (ii) each winner's poor/rich split still holds for all its supporters (so its price and the
+    payments keep their formulas), and (iii) the winner's price stays below (or, when it wins the tie-break,
+    not above) ``(c - sum of poor money) / (rich utility)`` of every other project for the split that project
+    had at ``e_star`` -- a lower bound on that project's true price for any split, since
+    ``sum_i min(b_i, r u_i) <= sum_poor b_i + r * sum_rich u_i``.  Each condition is an affine inequality in
+    ``e`` that holds at ``e_star``; ``e_hi`` is where the first of them stops holding.
+    """
+    mult = [int(x) for x in prep.mult.tolist()]
+    g_count = len(mult)
+    A = [Fraction(0)] * g_count
+    B = [Fraction(1)] * g_count
+    alive = [True] * g_count
+    sup = [prep.sup[j].tolist() for j in range(len(prep.cost))]
+    util = [prep.util[j].tolist() for j in range(len(prep.cost))]
+    remaining = {j for j in range(len(prep.cost)) if prep.total_util[j] > 0 and prep.cost[j] > 0}
+    hi: Fraction | None = None
+    inclusive = True
+
+    def limit(a: Fraction, b: Fraction, op: str) -> None:
+        # the condition "a + b e  op  0" holds at e_star; find where it stops holding for e > e_star
+        nonlocal hi, inclusive
+        if op in (">", ">="):
+            a, b, op = -a, -b, ("<" if op == ">" else "<=")
+        if b <= 0:
+            return
+        root = -a / b
+        strict = op == "<"  # at the root the left side is 0: fails "<", holds "<="
+        if hi is None or root < hi or (root == hi and strict):
+            hi, inclusive = root, not strict
+
+    while remaining:
+        priced: dict[
+            int, tuple[Fraction, Fraction, Fraction, list[int], list[int], list[int], list[int]]
+        ] = {}
+        for j in sorted(remaining):
+            c = prep.cost[j]
+            groups = [(g, x) for g, x in zip(sup[j], util[j], strict=True) if alive[g]]
+            money = {g: A[g] + B[g] * e_star for g, _ in groups}
+            if sum((mult[g] * money[g] for g, _ in groups), Fraction(0)) < c:
+                limit(
+                    sum((mult[g] * A[g] for g, _ in groups), Fraction(0)) - c,
+                    sum((mult[g] * B[g] for g, _ in groups), Fraction(0)),
+                    "<",
+                )
+                remaining.discard(j)
+                continue
+            groups.sort(key=lambda gx: money[gx[0]] / gx[1])
+            paid = Fraction(0)
+            denom = sum(mult[g] * x for g, x in groups)
+            for pos, (g, x) in enumerate(groups):
+                rho = (c - paid) / denom
+                if rho * x <= money[g]:
+                    poor = [gg for gg, _ in groups[:pos]]
+                    poor_u = [xx for _, xx in groups[:pos]]
+                    rich = [gg for gg, _ in groups[pos:]]
+                    rich_u = [xx for _, xx in groups[pos:]]
+                    ra = (c - sum((mult[gg] * A[gg] for gg in poor), Fraction(0))) / denom
+                    rb = -sum((mult[gg] * B[gg] for gg in poor), Fraction(0)) / denom
+                    priced[j] = (rho, ra, rb, poor, poor_u, rich, rich_u)
+                    break
+                paid += mult[g] * money[g]
+                denom -= mult[g] * x
+        if not priced:
+            break
+        best = min(v[0] for v in priced.values())
+        tied = [j for j, v in priced.items() if v[0] == best]
+        w = tied[0]
+        for j in tied[1:]:
+            if _beats(prep, j, w, tiebreak):
+                w = j
+        if any(j != w and not _beats(prep, w, j, tiebreak) for j in tied):
+            return None  # a lot would decide
+        _, wa, wb, poor, poor_u, rich, rich_u = priced[w]
+        for g, x in zip(poor, poor_u, strict=True):
+            limit(A[g] - wa * x, B[g] - wb * x, "<=")
+        for g, x in zip(rich, rich_u, strict=True):
+            limit(A[g] - wa * x, B[g] - wb * x, ">=")
+        for j, (_, ja, jb, *_rest) in priced.items():
+            if j != w:
+                limit(wa - ja, wb - jb, "<=" if _beats(prep, w, j, tiebreak) else "<")
+        for g in poor:
+            alive[g] = False
+        for g, x in zip(rich, rich_u, strict=True):
+            A[g] -= wa * x
+            B[g] -= wb * x
+        remaining.discard(w)
+    if hi is None:
+        return None
+    return hi, inclusive
+
+
 def add1(
     prep: Prepared,
     budget: int,
@@ -529,6 +646,7 @@ def add1(
     tiebreak: Sequence[str] = ("votes", "cost", "lot"),
     progress: Progress = None,
     integral: bool = False,
+    skip: bool = True,
 ) -> tuple[MESRun, int]:
     """The Add1 completion, literally: raise each voter's money by ``unit`` until the next raise overspends.
 
@@ -537,6 +655,11 @@ def add1(
     first run still uses ``budget / n``), as pabulib's checker (``_compute_equalshares_winners``) and the
     compute tool's "integral" option do.  Returns the kept run and its raise number.  Each run draws its lots
     from its own generator seeded from ``rng``, so the kept run's lots can be replayed alone.
+
+    ``skip``: on small instances (few distinct ballots and projects, where the raises are many because each
+    voter's share is large), when two raises in a row gave the same outcome, :func:`plateau_end` proves how many
+    further raises give exactly the same decisions, and those raises are not rerun.  The result is the literal
+    definition's (tests compare both ways).
     """
     if prep.n == 0:
         return MESRun(endowment=Fraction(0)), 0
@@ -561,14 +684,37 @@ def add1(
     if _cost(prep, kept) > budget:  # pragma: no cover - MES never overspends at budget/n
         raise AssertionError("Equal Shares overspent at budget / n")
     k = 0
+    small = len(prep.mult) * max(1, len(prep.cost)) <= 6000
+    same_in_a_row, wait = 0, 2
+    run_time = 0.0  # seconds per Equal Shares run (running mean), to judge whether a proof paid off
     while True:
+        t0 = time.perf_counter()
         nxt = run_mes(prep, endowment(k + 1), _sub_rng(base, k + 1), tiebreak, details=False)
+        run_time = 0.8 * run_time + 0.2 * (time.perf_counter() - t0) if run_time else time.perf_counter() - t0
         spent = _cost(prep, nxt)
         if progress is not None:
             progress(f"Add1 raise {k + 1}: spends {spent} of {budget}")
         if spent > budget:
             break
+        same_in_a_row = same_in_a_row + 1 if nxt.funded == kept.funded else 0
         kept, k = nxt, k + 1
+        if skip and small and same_in_a_row >= wait and not nxt.lots:
+            t0 = time.perf_counter()
+            end = plateau_end(prep, endowment(k), tiebreak)
+            saved = 0
+            if end is not None:
+                e_hi, inclusive = end
+                # largest k2 >= k with endowment(k2) inside the plateau [endowment(k), e_hi)
+                k2 = math.floor((e_hi - start) / unit)
+                if not inclusive and start + k2 * unit >= e_hi:
+                    k2 -= 1
+                if k2 > k:
+                    saved, k = k2 - k, k2
+            # A proof costs about `ratio` runs.  Keep proving while it pays for itself; otherwise wait for a
+            # longer stretch of equal outcomes (long plateaus announce themselves that way) before trying again.
+            ratio = (time.perf_counter() - t0) / max(run_time, 1e-9)
+            wait = max(1, int(ratio / 4)) if saved > ratio else max(2 * wait, int(ratio / 2))
+            same_in_a_row = 0
     # the same run again, now recording the money behind every project that dropped out
     return run_mes(prep, endowment(k), _sub_rng(base, k), tiebreak, details=True), k
 

@@ -437,3 +437,65 @@ def test_medium_instances_match_pabutools(seed: int) -> None:
         theirs = method_of_equal_shares(inst, prof, sat_class=sat, tie_breaking=_tie_rule())
         ours = equal_shares.equal_shares(e, utility=utility, tiebreak=("votes", "cost", "id"))
         assert sorted(ours.selected) == sorted(p.name for p in theirs)
+
+
+@st.composite
+def few_voters_big_budget(draw: st.DrawFn) -> BudgetElection:
+    m = draw(st.integers(1, 6))
+    ids = [f"p{i}" for i in range(m)]
+    costs = draw(st.lists(st.integers(1, 1200), min_size=m, max_size=m))
+    ballots = tuple(
+        Ballot(
+            tuple(sorted(draw(st.sets(st.sampled_from(ids), max_size=m)))),
+            weight=draw(st.sampled_from([1, 1, 2, 3])),
+        )
+        for _ in range(draw(st.integers(1, 5)))
+    )
+    limit = draw(st.integers(0, sum(costs)))
+    return BudgetElection(tuple(Project(i, c) for i, c in zip(ids, costs, strict=True)), limit, ballots)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    few_voters_big_budget(),
+    st.booleans(),
+    st.sampled_from([("votes", "cost", "id"), ("votes", "cost", "lot")]),
+    st.sampled_from(["cost", "approval"]),
+)
+def test_add1_plateau_skipping_equals_literal_loop(
+    e: BudgetElection, integral: bool, tiebreak: tuple[str, ...], utility: str
+) -> None:
+    """Skipping raises proven to change nothing gives exactly the literal Add1 result (same raise count)."""
+    prep = equal_shares.prepare(e, utility)
+    fast, k_fast = equal_shares.add1(
+        prep, e.budget, 1, random.Random(7), tiebreak, integral=integral, skip=True
+    )
+    slow, k_slow = equal_shares.add1(
+        prep, e.budget, 1, random.Random(7), tiebreak, integral=integral, skip=False
+    )
+    assert (k_fast, fast.funded, fast.endowment) == (k_slow, slow.funded, slow.endowment)
+    assert fast.lots == slow.lots
+
+
+def test_add1_plateau_skipping_is_fast() -> None:
+    e = BudgetElection(
+        (Project("p1", 120_000), Project("p2", 45_000)),
+        150_000,
+        (Ballot(("p1", "p2"), weight=3), Ballot(("p2",))),
+    )
+    prep = equal_shares.prepare(e)
+    runs = 0
+    real = equal_shares.run_mes
+
+    def counting(*a: Any, **k: Any) -> equal_shares.MESRun:
+        nonlocal runs
+        runs += 1
+        return real(*a, **k)
+
+    equal_shares.run_mes = counting
+    try:
+        run, k = equal_shares.add1(prep, e.budget, 1, random.Random(0))
+    finally:
+        equal_shares.run_mes = real
+    assert k == 13749 and run.endowment == 51249  # the literal loop reruns Equal Shares 13,751 times
+    assert runs < 200
