@@ -152,6 +152,9 @@ def test_assisted_entry_for_an_offline_contributor(browser, world: World):
     assert contributor.name == "Margaret Hill" and contributor.contact_note == "01354 000000, mornings"
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "proposal.assisted_entry")).scalar_one()
     assert json.loads(entry.data_json)["channel"] == "paper" and entry.actor_id == world.officer.id
+    assert "01354 000000, mornings" in html  # officers see the private contact note
+    login_as(browser.client, world.other)
+    assert "01354" not in browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     browser.sign_out()
     public = browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Margaret Hill" in public and "Submitted on paper, entered by an officer" in public
