@@ -873,6 +873,8 @@ def turnout(session: Session, heading: BudgetHeading, count: BudgetCount) -> dic
         "total": total,
         "population": population,
         "percent": (100 * total / population) if population else None,
+        "online_percent": (100 * count.online_ballots / population) if population else None,
+        "paper_percent": (100 * count.paper_ballots / population) if population else None,
     }
 
 
