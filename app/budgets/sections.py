@@ -14,7 +14,8 @@ from app.places.sections import PlaceSection, register_section
 @register_section
 def budgets_section(place: Place) -> PlaceSection:
     items = [
-        (f"{h.process.title}: {h.name} ({h.process.phase_enum.label})", url_for("budgets.heading", heading_id=h.id))
+        (_("%(budget)s: %(heading)s (%(phase)s)", budget=h.process.title, heading=h.name, phase=h.process.phase_enum.label),
+         url_for("budgets.heading", heading_id=h.id))
         for h in queries.headings_for_place(db.session, place)
         if policy.phase_allows(h, policy.PUBLIC)
     ]

@@ -184,3 +184,21 @@ def test_only_counts_of_this_heading_are_published(app):  # type: ignore[no-unty
     assert published.is_published
     result = json.loads(published.result_json)
     assert result["scores"][str(ids[0])] == 7 and result["votes"][str(ids[0])] == 2
+
+
+def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped-def]
+    process, heading = make_budget(title="Fenland Community Fund 2027")
+    html = browser.get("/places/E07000010").get_data(as_text=True)
+    assert "Participatory budgets" in html and f"/budgets/headings/{heading.id}" in html
+    assert "Fenland Community Fund 2027: Fenland (Voting open)" in html
+    runner = browser.client.application.test_cli_runner()
+    missing = runner.invoke(args=["budgets", "export", "999999", str(tmp_path / "x.pb")])
+    assert missing.exit_code == 1 and "No heading with id 999999" in missing.output
+    uncounted = runner.invoke(args=["budgets", "export", str(heading.id), str(tmp_path / "x.pb")])
+    assert uncounted.exit_code == 1 and "has not been counted yet" in uncounted.output
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    preview = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "pabulib", str(tmp_path / "x.pb")])
+    assert preview.exit_code == 0 and "not published" in preview.output
+    assert (tmp_path / "x.pb").read_text(encoding="utf-8").startswith("META\n")
