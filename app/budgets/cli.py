@@ -9,6 +9,7 @@ import click
 
 from app.budgets import bp, queries, services
 from app.budgets.models import BudgetHeading
+from app.core.errors import DomainError
 from app.extensions import db
 
 
@@ -42,5 +43,10 @@ def export(heading_id: int, file: Path, fmt: str) -> None:
             click.echo(f"Heading {heading_id} has not been counted yet.", err=True)
             sys.exit(1)
         click.echo(f"Warning: the results of heading {heading_id} are not published; exporting the latest count.", err=True)
-    file.write_text(services.export_pabulib(db.session, heading, count), encoding="utf-8")
+    try:
+        text = services.export_pabulib(db.session, heading, count)
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    file.write_text(text, encoding="utf-8")
     click.echo(f"Wrote {file} (rule {services.pabulib_rule(count.rule, count.completion)}, seed {count.seed}, inputs sha256 {count.inputs_hash}).")

@@ -796,6 +796,8 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
     ``count``, VOTES anonymised (sequence numbers) and shuffled with a recorded seed."""
     inputs = count_inputs(session, heading)
     election = inputs.election
+    if election_hash(heading, election) != count.inputs_hash:
+        raise DomainError(_("The ballots of %(heading)s changed after this count. Run the count again.", heading=heading.name))
     result = json.loads(count.result_json)
     shuffle_seed = count.seed
     ballots = list(election.ballots)

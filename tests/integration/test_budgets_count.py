@@ -202,3 +202,13 @@ def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped
     preview = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "pabulib", str(tmp_path / "x.pb")])
     assert preview.exit_code == 0 and "not published" in preview.output
     assert (tmp_path / "x.pb").read_text(encoding="utf-8").startswith("META\n")
+    # ballots added after the count (a paper batch while reviewing): the old count cannot be exported
+    a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
+    batch = services.create_batch(db.session, a, heading, 1, 1)
+    row = [services.PaperRow({heading.projects[0].id: 1})]
+    services.key_batch(db.session, a, batch, row)
+    services.key_batch(db.session, b, batch, row)
+    services.accept_batch(db.session, a, batch)
+    db.session.commit()
+    stale = runner.invoke(args=["budgets", "export", str(heading.id), str(tmp_path / "y.pb")])
+    assert stale.exit_code == 1 and "changed after this count" in stale.output and not (tmp_path / "y.pb").exists()
