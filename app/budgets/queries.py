@@ -116,4 +116,6 @@ def ballot_totals(session: Session, heading: BudgetHeading) -> dict[str, int]:
 
 
 def headings_for_place(session: Session, place: Place) -> list[BudgetHeading]:
-    return list(session.execute(select(BudgetHeading).where(BudgetHeading.place_id == place.id).order_by(BudgetHeading.id)).scalars())
+    """Headings residents of ``place`` vote in: the place's own and those of the areas it belongs to."""
+    ids = [p.id for p in place.lineage()]
+    return list(session.execute(select(BudgetHeading).where(BudgetHeading.place_id.in_(ids)).order_by(BudgetHeading.id)).scalars())

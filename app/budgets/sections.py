@@ -1,4 +1,4 @@
-"""Lists a place's public budget headings on its place page."""
+"""Lists, on each place page, the public budget headings its residents vote in (its own and its larger areas')."""
 
 from __future__ import annotations
 
@@ -19,4 +19,6 @@ def budgets_section(place: Place) -> PlaceSection:
         for h in queries.headings_for_place(db.session, place)
         if policy.phase_allows(h, policy.PUBLIC)
     ]
-    return PlaceSection(heading=_("Participatory budgets"), items=items, empty_text=_("No participatory budgets here yet."))
+    return PlaceSection(
+        heading=_("Participatory budgets for people living here"), items=items, empty_text=_("No participatory budgets here yet.")
+    )

@@ -188,9 +188,11 @@ def test_only_counts_of_this_heading_are_published(app):  # type: ignore[no-unty
 
 def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped-def]
     process, heading = make_budget(title="Fenland Community Fund 2027")
-    html = browser.get("/places/E07000010").get_data(as_text=True)
-    assert "Participatory budgets" in html and f"/budgets/headings/{heading.id}" in html
-    assert "Fenland Community Fund 2027: Fenland (Voting open)" in html
+    for code in ("E07000010", "DEMO-PAR-WIS"):  # the district and a parish within it
+        html = browser.get(f"/places/{code}").get_data(as_text=True)
+        assert "Participatory budgets for people living here" in html and f"/budgets/headings/{heading.id}" in html
+        assert "Fenland Community Fund 2027: Fenland (Voting open)" in html
+    assert f"/budgets/headings/{heading.id}" not in browser.get("/places/E07000012").get_data(as_text=True)
     runner = browser.client.application.test_cli_runner()
     missing = runner.invoke(args=["budgets", "export", "999999", str(tmp_path / "x.pb")])
     assert missing.exit_code == 1 and "No heading with id 999999" in missing.output
