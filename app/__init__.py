@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from config import CONFIGS
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    """Application factory: configuration, extensions, blueprints, CLI and error handlers."""
+    """Application factory: configuration, extensions, blueprints, CLI and error handlers.
+
+    Flask and the configuration are imported here, not at module level, so that the pure counting
+    library (``app.tally``) can be imported and run without the web stack.
+    """
+    from flask import Flask
+
+    from config import CONFIGS
+
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     name = config_name or os.environ.get("FOLKMOOT_CONFIG", "development")
     config_class = CONFIGS[name]
