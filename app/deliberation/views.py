@@ -34,7 +34,16 @@ from app.deliberation.forms import (
     RestoreForm,
     SpaceForm,
 )
-from app.deliberation.models import Comment, Debate, Outcome, Recommendation, Space, SpaceKind, SpaceMembership, SpaceRole
+from app.deliberation.models import (
+    Comment,
+    Debate,
+    Outcome,
+    Recommendation,
+    Space,
+    SpaceKind,
+    SpaceMembership,
+    SpaceRole,
+)
 from app.extensions import db
 from app.places.models import Place
 from app.proposals.models import Channel, Proposal

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 import app.deliberation  # noqa: F401  (registers the policies)
-from app.auth.models import Role, User, UserRole
+from app.auth.models import User, UserRole
 from app.core.db import utcnow
 from app.core.permissions import Permission, can
 from app.deliberation.models import Comment, Debate, Recommendation, Space, SpaceKind, SpaceMembership
