@@ -73,12 +73,14 @@ def test_hide_debate_and_proposal(browser):
     author, moderator = make_user(), make_user(Role.MODERATOR)
     debate = make_debate(author, title="Unpleasant debate title")
     proposal = make_proposal(author, title="Advert for my shop")
+    make_comment(make_user(), debate, "Quoting the neighbour's address here.")
     browser.sign_in(moderator.email, PASSWORD)
     browser.submit(f"/deliberation/moderation/debate/{debate.id}/hide", {"reason": "Personal details of a neighbour."})
     browser.submit(f"/deliberation/moderation/proposal/{proposal.id}/hide", {"reason": "Advertising."})
     browser.sign_out()
     page = browser.get(f"/deliberation/debates/{debate.id}").get_data(as_text=True)
     assert "Hidden by a moderator: Personal details of a neighbour." in page and "Unpleasant debate title" not in page
+    assert "Quoting the neighbour" not in page  # a hidden debate's thread is hidden with it
     assert "Unpleasant debate title" not in browser.get("/deliberation/").get_data(as_text=True)
     stored = db.session.get(Proposal, proposal.id)
     assert stored.hidden_at is not None and stored.hidden_reason == "Advertising." and stored.title == "Advert for my shop"

@@ -148,3 +148,36 @@ def test_recommendation_and_council_response_explanation_required(browser):
     assert "Two districts from April." in detail
     actions = {a for (a,) in db.session.execute(select(AuditEntry.action))}
     assert {"deliberation.recommendation_published", "deliberation.recommendation_response"} <= actions
+
+
+def test_place_page_lists_public_debates_only(browser):
+    from app.deliberation import services
+    from tests.factories_deliberation import make_place
+
+    officer, member = make_user(Role.OFFICER), make_user()
+    place = make_place()
+    panel = make_space(officer, SpaceKind.PANEL, members=[member])
+    services.start_debate(db.session, member, None, services.DebateData("Open question about the park", "Body", place=place))
+    services.start_debate(db.session, member, panel, services.DebateData("Panel-only question about the park", "Body", place=place))
+    db.session.commit()
+    html = browser.get(f"/places/{place.code}").get_data(as_text=True)
+    assert "Open question about the park" in html and "Panel-only question" not in html
+
+
+def test_notifications_never_leak_out_of_a_restricted_space(browser):
+    from app.deliberation import services
+    from app.deliberation.models import Notification
+
+    officer, starter, leaver = make_user(Role.OFFICER), make_user(), make_user()
+    panel = make_space(officer, SpaceKind.PANEL, members=[starter, leaver])
+    debate = make_debate(starter, panel)
+    make_comment(leaver, debate, "Before I leave.")
+    membership = db.session.execute(select(SpaceMembership).where(SpaceMembership.user_id == leaver.id)).scalar_one()
+    membership.started_on = utcnow().date() - timedelta(days=10)
+    db.session.commit()
+    services.end_membership(db.session, officer, membership)
+    db.session.commit()
+    browser.sign_in(starter.email, PASSWORD)
+    browser.submit(f"/deliberation/debates/{debate.id}/comments", {"body": "After they left."})
+    recipients = {n.user_id for n in db.session.execute(select(Notification)).scalars()}
+    assert leaver.id not in recipients
