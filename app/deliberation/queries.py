@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.auth.models import User
 from app.deliberation import policy
 from app.deliberation.models import (
+    AccountWarning,
     Comment,
     ContentKind,
     Debate,
@@ -240,4 +241,16 @@ def find_users(session: Session, q: str) -> list[User]:
     return list(session.execute(
         select(User).where(User.is_deleted.is_(False), or_(User.email.ilike(like), User.display_name.ilike(like)))
         .order_by(User.display_name).limit(25)
+    ).scalars())
+
+
+def warnings_for(session: Session, user: User) -> list[AccountWarning]:
+    return list(session.execute(
+        select(AccountWarning).where(AccountWarning.user_id == user.id).order_by(AccountWarning.created_at.desc())
+    ).scalars())
+
+
+def recent_comments_by(session: Session, user: User, limit: int = 10) -> list[Comment]:
+    return list(session.execute(
+        select(Comment).where(Comment.author_id == user.id).order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
     ).scalars())

@@ -5,7 +5,7 @@ recommendations."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -74,11 +74,10 @@ def _send_emails(posted: services.Posted) -> None:
     target = policy.comment_target(comment)
     link = url_for("deliberation.comment", comment_id=comment.id, _external=True)
     for user in posted.email_to:
-        send_mail(
-            user.email or "",
-            _("New comment on “%(title)s”", title=_target_title(target)),
-            render_template("deliberation/email_comment.txt", user=user, comment=comment, target=target, link=link),
-        )
+        with force_locale(user.locale or "en"):  # in the language the recipient chose
+            subject = _("New comment on “%(title)s”", title=_target_title(target))
+            body = render_template("deliberation/email_comment.txt", user=user, comment=comment, target=target, link=link)
+        send_mail(user.email or "", subject, body)
 
 
 def _target_title(target: Proposal | Debate) -> str:
@@ -479,7 +478,9 @@ def moderate_account(user: User) -> str | Response:
             db.session.commit()
             flash(_("Done: %(name)s's account has been updated.", name=user.public_name), "success")
             return redirect(url_for("deliberation.moderate_account", user_id=user.id))
-    return render_template("deliberation/account.html", form=form, user=user)
+    return render_template("deliberation/account.html", form=form, user=user,
+                           warnings=queries.warnings_for(db.session, user),
+                           comments=queries.recent_comments_by(db.session, user))
 
 
 # --- the guiding coalition and its recommendations -------------------------------------------------------------
