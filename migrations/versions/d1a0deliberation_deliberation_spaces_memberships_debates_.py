@@ -1,7 +1,7 @@
 """deliberation: spaces, memberships, debates, comments, revisions, notifications, reports, recommendations
 
 Revision ID: d1a0deliberation
-Revises: c1a0proposals
+Revises: e1a0budgets
 Create Date: 2026-11-23 19:59:44.124195
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd1a0deliberation'
-down_revision = 'c1a0proposals'
+down_revision = 'e1a0budgets'
 branch_labels = None
 depends_on = None
 
