@@ -153,3 +153,19 @@ def test_dismissing_reports_keeps_content(browser):
     assert db.session.execute(select(Report)).scalar_one().resolution == "dismissed"
     assert db.session.get(Comment, comment.id).hidden_at is None
     assert "moderation.dismiss" in audit_actions()
+
+
+def test_debates_and_proposals_can_be_reported_into_the_queue(browser):
+    author, reporter, moderator = make_user(), make_user(), make_user(Role.MODERATOR)
+    debate = make_debate(author, title="Debate with a phone number")
+    proposal = make_proposal(author, title="Proposal that is an advert")
+    browser.sign_in(reporter.email, PASSWORD)
+    assert "Report this proposal" in browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    browser.submit(f"/deliberation/report/debate/{debate.id}", {"reason": "Shares a private phone number."})
+    browser.submit(f"/deliberation/report/proposal/{proposal.id}", {"reason": "It is advertising."})
+    assert browser.get("/deliberation/report/nonsense/1").status_code == 404
+    browser.sign_out()
+    browser.sign_in(moderator.email, PASSWORD)
+    queue = browser.get("/deliberation/moderation").get_data(as_text=True)
+    assert "Shares a private phone number." in queue and "It is advertising." in queue
+    assert "Debate with a phone number" in queue and "Proposal that is an advert" in queue
