@@ -97,7 +97,8 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
     application.extensions["mail_outbox"].clear()
-    limiter.reset()
+    with application.app_context():
+        limiter.reset()
 
 
 @pytest.fixture
