@@ -184,10 +184,12 @@ def comment_counts(session: Session, debates: list[Debate]) -> dict[int, int]:
 
 
 def notifications_for(session: Session, user: User, limit: int = 100) -> list[Notification]:
-    return list(session.execute(
+    """The newest notifications, less those about threads the person can no longer see (a space they left)."""
+    rows = session.execute(
         select(Notification).where(Notification.user_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
-    ).scalars())
+    ).scalars()
+    return [n for n in rows if n.comment is None or policy.may_view_comment(user, n.comment)]
 
 
 def recommendations(session: Session) -> list[Recommendation]:

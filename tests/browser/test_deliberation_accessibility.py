@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tests.browser.test_accessibility import Crawler, _sign_in, chromium, live_site  # noqa: F401  (fixtures)
+from tests.browser.test_accessibility import Crawler, _sign_in, chromium, live_site, page_shape  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,12 @@ def _crawl_deliberation(crawler: Crawler) -> None:
     seen: set[str] = set()
     queue = ["/deliberation/", "/proposals/1"]
     host = urlparse(crawler.base).netloc
-    while queue and crawler.pages < 15:
+    while queue and crawler.pages < 25:
         path = queue.pop(0)
-        if path in seen:
+        shape = page_shape(path)  # one page per template shape
+        if shape in seen:
             continue
-        seen.add(path)
+        seen.add(shape)
         resp = crawler.page.goto(crawler.base + path, wait_until="load")
         if resp is None or "html" not in (resp.headers.get("content-type") or ""):
             continue
@@ -31,7 +32,7 @@ def _crawl_deliberation(crawler: Crawler) -> None:
             if u.netloc != host or not u.path.startswith("/deliberation"):
                 continue
             q = u.path + (("?" + u.query) if u.query else "")
-            if q not in seen and q not in queue:
+            if page_shape(q) not in seen and q not in queue:
                 queue.append(q)
 
 
