@@ -44,7 +44,7 @@ test: install-dev translations browser-deps
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict app/tally
+	$(BIN)/mypy --strict --follow-imports=silent app/tally
 
 bench: install-dev
 	$(BIN)/python -m bench.tally
