@@ -55,6 +55,7 @@ def pot_or_404(pot_id: int) -> FundingPot:
     pot = db.session.get(FundingPot, pot_id)
     if pot is None:
         abort(404)
+    _visible(pot.heading)
     return pot
 
 

@@ -177,23 +177,63 @@ def update_heading(session: Session, actor: Any, heading: BudgetHeading, name: s
     audit.record(session, "budget.heading_updated", actor=actor, obj=heading, data={"amount_pence": heading.amount_pence})
 
 
+def remove_heading(session: Session, actor: Any, heading: BudgetHeading) -> None:
+    """Remove a heading, with its pots and projects, while the budget is being set up (nobody has voted:
+    ballots exist only from "balloting" on, and phases never go back)."""
+    _require_setup(heading)
+    process = heading.process
+    data = {"heading_id": heading.id, "place": heading.place.code, "name": heading.name, "amount_pence": heading.amount_pence,
+            "projects": [p.id for p in heading.projects]}
+    process.headings.remove(heading)
+    session.flush()
+    audit.record(session, "budget.heading_removed", actor=actor, obj=process, data=data)
+
+
+def _check_pot(heading: BudgetHeading, source: str, amount_pence: int | None, pot: FundingPot | None = None) -> tuple[str, int]:
+    """A pot needs a source (one pot per source in a heading) and an amount of more than £0."""
+    source = (source or "").strip()
+    if not source:
+        raise DomainError(_("Enter where the money comes from."), field="source")
+    if any(p is not pot and p.source.casefold() == source.casefold() for p in heading.pots):
+        raise DomainError(_("This heading already has a pot from “%(source)s”. Change that pot instead.", source=source), field="source")
+    amount = _check_amount(amount_pence, "amount")
+    if amount == 0:
+        raise DomainError(_("Enter an amount of more than £0."), field="amount")
+    return source, amount
+
+
 def add_pot(session: Session, actor: Any, heading: BudgetHeading, source: str, amount_pence: int) -> FundingPot:
     _require_setup(heading)
-    if not source.strip():
-        raise DomainError(_("Enter where the money comes from."), field="source")
-    pot = FundingPot(heading=heading, source=source.strip(), amount_pence=_check_amount(amount_pence, "amount"))
+    source, amount = _check_pot(heading, source, amount_pence)
+    pot = FundingPot(heading=heading, source=source, amount_pence=amount)
     session.add(pot)
     session.flush()
-    audit.record(session, "budget.pot_added", actor=actor, obj=heading, data={"source": pot.source, "amount_pence": pot.amount_pence})
+    audit.record(session, "budget.pot_added", actor=actor, obj=heading, data={"pot_id": pot.id, "source": pot.source, "amount_pence": pot.amount_pence})
     return pot
+
+
+def update_pot(session: Session, actor: Any, pot: FundingPot, source: str, amount_pence: int) -> None:
+    """Correct a pot's source or amount while the budget is being set up (the pots must still add up to the
+    heading's amount before voting opens: see :func:`heading_problems`)."""
+    heading = pot.heading
+    _require_setup(heading)
+    source, amount = _check_pot(heading, source, amount_pence, pot=pot)
+    before = {"source": pot.source, "amount_pence": pot.amount_pence}
+    pot.source, pot.amount_pence = source, amount
+    session.flush()
+    audit.record(
+        session, "budget.pot_updated", actor=actor, obj=heading,
+        data={"pot_id": pot.id, "from": before, "to": {"source": pot.source, "amount_pence": pot.amount_pence}},
+    )
 
 
 def remove_pot(session: Session, actor: Any, pot: FundingPot) -> None:
     _require_setup(pot.heading)
     heading = pot.heading
+    pot_id = pot.id
     heading.pots.remove(pot)
     session.flush()
-    audit.record(session, "budget.pot_removed", actor=actor, obj=heading, data={"source": pot.source, "amount_pence": pot.amount_pence})
+    audit.record(session, "budget.pot_removed", actor=actor, obj=heading, data={"pot_id": pot_id, "source": pot.source, "amount_pence": pot.amount_pence})
 
 
 def heading_problems(heading: BudgetHeading) -> list[str]:

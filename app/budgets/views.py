@@ -96,7 +96,8 @@ def show(process_id: int) -> str:
     nxt = process.phase_enum.next
     phase_form = forms.PhaseForm(to_phase=nxt.value if nxt else None)
     return render_template("budgets/show.html", process=process, phase_form=phase_form, next_phase=nxt,
-                           problems=[p for h in process.headings for p in services.heading_problems(h)])
+                           problems=[p for h in process.headings for p in services.heading_problems(h)],
+                           accepting_proposals=policy.accepts_proposals(process))
 
 
 @bp.route("/<int:process_id>/edit", methods=["GET", "POST"])
@@ -202,10 +203,26 @@ def add_pot(heading: BudgetHeading) -> str | WResponse:
                            remove_form=forms.ConfirmForm(), problems=services.heading_problems(heading))
 
 
+@bp.route("/pots/<int:pot_id>/edit", methods=["GET", "POST"])
+@requires(Permission.BUDGET_EDIT_SETUP, load=queries.pot_or_404)
+def edit_pot(pot: FundingPot) -> str | WResponse:
+    form = forms.PotForm(obj=pot, amount=pot.amount_pence) if request.method == "GET" else forms.PotForm()
+    if form.validate_on_submit():
+        try:
+            services.update_pot(db.session, current_user, pot, form.source.data or "", form.amount.data or 0)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Funding pot saved."), "success")
+            return redirect(url_for("budgets.edit_heading", heading_id=pot.heading_id))
+    return render_template("budgets/pot_edit.html", form=form, pot=pot, heading=pot.heading, remove_form=forms.ConfirmForm())
+
+
 @bp.route("/pots/<int:pot_id>/remove", methods=["POST"])
 @requires(Permission.BUDGET_EDIT_SETUP, load=queries.pot_or_404)
 def remove_pot(pot: FundingPot) -> WResponse:
-    heading_id = pot.heading_id
+    heading = pot.heading
     if forms.ConfirmForm().validate_on_submit():
         try:
             services.remove_pot(db.session, current_user, pot)
@@ -215,7 +232,25 @@ def remove_pot(pot: FundingPot) -> WResponse:
         else:
             db.session.commit()
             flash(_("Funding pot removed."), "success")
-    return redirect(url_for("budgets.edit_heading", heading_id=heading_id))
+    return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
+
+
+@bp.route("/headings/<int:heading_id>/remove", methods=["POST"])
+@requires(Permission.BUDGET_EDIT_SETUP, load=queries.heading_or_404)
+def remove_heading(heading: BudgetHeading) -> WResponse:
+    process_id = heading.process_id
+    if not forms.ConfirmForm().validate_on_submit():
+        flash(_("The form had expired. Try again."), "error")
+        return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
+    try:
+        services.remove_heading(db.session, current_user, heading)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
+    db.session.commit()
+    flash(_("Heading removed."), "success")
+    return redirect(url_for("budgets.show", process_id=process_id))
 
 
 # --------------------------------------------------------------------------------------------- projects
