@@ -757,6 +757,11 @@ def _meta(heading: BudgetHeading, rule: str) -> dict[str, str]:
     return meta
 
 
+def meta_money(pence: int) -> str:
+    """Pence as pounds the way the export writes money (``budget``, ``cost``): ``12500.00``."""
+    return f"{pence // 100}.{pence % 100:02d}"
+
+
 def election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str:
     """sha256 of the canonical pabulib export of the count's inputs (sorted ballots, sequence voter ids)."""
     text = pabulib.dumps(election, meta=_meta(heading, heading.process.pabulib_rule))
@@ -860,6 +865,8 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
         "folkmoot_software_version": count.software_version,
         "folkmoot_ballot_type": heading.process.ballot_type,
     })
+    if heading.process.ballot_type == BallotType.KNAPSACK:  # pabulib's name for "choices must fit the budget"
+        meta["max_sum_cost"] = meta_money(heading.amount_pence)
     pb = pabulib.from_election(election, meta)
     votes = tally.approval_counts(election)
     scores = tally.project_scores(election)

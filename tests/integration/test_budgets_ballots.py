@@ -15,6 +15,7 @@ from app.budgets import services
 from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, Phase
 from app.core.errors import DomainError
 from app.extensions import db
+from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.factories_budgets import CAMBRIDGESHIRE, SOUTH_CAMBS, advance, cambs, make_budget, place  # noqa: F401  (cambs is a fixture)
 
@@ -194,3 +195,39 @@ def test_fifty_concurrent_casts_leave_one_ballot(app):  # type: ignore[no-untype
     assert len(ballots[0].choices) == 1 and ballots[0].replaced_count == 49
     # the last committed cast is the one whose receipt is on the row
     assert sum(services.check_receipt(db.session, c) is not None for c in codes) == 1
+
+
+@pytest.mark.parametrize("kind", list(BallotType))
+def test_double_submit_wrong_place_and_closed_vote_for_each_ballot_type(browser, kind):  # type: ignore[no-untyped-def]
+    """The same page sent twice (a double click, or the back button) leaves one ballot, the second; someone
+    from elsewhere and anyone after the close are refused, through the page, whatever the ballot type."""
+    process, heading = make_budget(ballot_type=kind, max_choices=2 if kind is BallotType.K_APPROVAL else None,
+                                   max_points=10 if kind is BallotType.CUMULATIVE else None)
+    url = f"/budgets/headings/{heading.id}/ballot"
+    a, b, *_ = _ids(heading)
+    mark = "3" if kind is BallotType.CUMULATIVE else "y"
+    outsider = make_user(postcode="CB23 6AA")  # Cambourne, South Cambridgeshire
+    browser.sign_in(outsider.email, PASSWORD)
+    page = browser.get(url).get_data(as_text=True)
+    assert "is not in it" in page and 'name="cast"' not in page
+    html = browser.client.post(url, data={"csrf_token": csrf_from(page), f"p{a}": mark, "cast": "1"}).get_data(as_text=True)
+    assert "is not in it" in html and not RECEIPT_RE.search(html) and _count(heading) == 0
+    browser.sign_out()
+
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    page = browser.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), f"p{a}": mark, f"p{b}": mark, "cast": "1"}
+    first = RECEIPT_RE.search(browser.client.post(url, data=data).get_data(as_text=True))
+    again = browser.client.post(url, data=data).get_data(as_text=True)
+    second = RECEIPT_RE.search(again)
+    assert first and second and first.group(1) != second.group(1) and "replaces your earlier ballot" in again
+    assert _count(heading) == 1
+    assert services.check_receipt(db.session, first.group(1)) is None
+    assert services.check_receipt(db.session, second.group(1)) is not None
+
+    advance(process, Phase.REVIEWING_BALLOTS)
+    html = browser.client.post(url, data={**data, f"p{b}": ""}).get_data(as_text=True)
+    assert "Voting is not open for this budget" in html and not RECEIPT_RE.search(html)
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    assert sorted(c.project_id for c in ballot.choices) == sorted([a, b])

@@ -214,3 +214,32 @@ def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped
     db.session.commit()
     stale = runner.invoke(args=["budgets", "export", str(heading.id), str(tmp_path / "y.pb")])
     assert stale.exit_code == 1 and "changed after this count" in stale.output and not (tmp_path / "y.pb").exists()
+
+
+def test_a_ballot_weight_counts_as_that_many_votes(app, tmp_path):  # type: ignore[no-untyped-def]
+    """Delegation (a later issue) gives a delegate's ballot the weight delegated to them: the count, the stored
+    votes and the exported file already carry a ballot's weight, with no change of schema; turnout still
+    counts ballots."""
+    from app.budgets.models import BudgetBallot
+    from app.tally.__main__ import main as tally_main
+    from app.tally.formats import pabulib
+
+    process, heading = make_budget(projects=[("Bridge", 6_000_00), ("Hall", 6_000_00)], amount=10_000_00, seed=5)
+    codes = _cast(heading, [[0], [1], [1]])  # the Hall has two ballots to the Bridge's one ...
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.receipt_hash == services.receipt_hash(codes[0]))).scalar_one()
+    ballot.weight = 3  # ... but the Bridge's ballot carries three votes
+    db.session.commit()
+    advance(process, Phase.REVIEWING_BALLOTS)
+    count = services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    bridge, hall = (str(p.id) for p in heading.projects)
+    result = json.loads(count.result_json)
+    assert result["selected"] == [bridge] and result["votes"] == {bridge: 3, hall: 2}
+    assert count.online_ballots == 3
+    advance(process, Phase.FINISHED)
+    text = services.export_pabulib(db.session, heading, services.published_count(db.session, heading))
+    path = tmp_path / "weighted.pb"
+    path.write_text(text, encoding="utf-8")
+    pb = pabulib.read(path)
+    assert sorted(b.weight for b in pb.election.ballots) == [1, 1, 3] and pb.official_selected() == {bridge}
+    assert tally_main(["pb", str(path), "--check", "--seed", str(process.seed)]) == 0

@@ -77,6 +77,19 @@ def _pabutools(path: Path, rule: str, completion: str) -> frozenset[str] | None:
     return None
 
 
+def _every_unfunded_project_has_its_reason(app, heading: BudgetHeading) -> None:  # type: ignore[no-untyped-def]
+    """Each project not funded gets a specific plain-language reason (never the catch-all)."""
+    from app.budgets.presenters import reason_text
+
+    count = services.published_count(db.session, heading)
+    titles = {str(p.id): p.title for p in heading.projects}
+    with app.test_request_context():
+        for outcome in services.outcomes(heading, count):
+            if not outcome.funded:
+                text = reason_text(outcome.reason, titles)
+                assert text and text != "It was not funded.", (outcome.project.title, outcome.reason)
+
+
 def test_demo_budgets_recount_to_the_published_selection(app, demo, tmp_path):  # type: ignore[no-untyped-def]
     fenland = db.session.execute(select(BudgetProcess).where(BudgetProcess.title == FENLAND)).scalar_one()
     south = db.session.execute(select(BudgetProcess).where(BudgetProcess.title == SOUTH_CAMBS)).scalar_one()
@@ -96,6 +109,7 @@ def test_demo_budgets_recount_to_the_published_selection(app, demo, tmp_path):  
         _recount_cli(path, process.seed, published)
         theirs = _pabutools(path, process.rule, process.completion)
         assert theirs == published, process.title
+        _every_unfunded_project_has_its_reason(app, heading)
     # the demo is idempotent
     from app.budgets.demo import seed
 
@@ -166,6 +180,9 @@ def test_random_budgets_recount_to_the_published_selection(app, tmp_path):  # ty
         advance(process, Phase.FINISHED, officer)
         path, published = _export(heading, tmp_path)
         _recount_cli(path, process.seed, published)
+        _every_unfunded_project_has_its_reason(app, heading)
+        if kind is BallotType.KNAPSACK:
+            assert f"\nmax_sum_cost;{services.meta_money(heading.amount_pence)}\n" in path.read_text(encoding="utf-8")
         if kind is not BallotType.CUMULATIVE:
             theirs = _pabutools(path, rule.value, completion.value)
             if theirs is not None:
