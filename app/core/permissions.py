@@ -1,7 +1,7 @@
 """Fail-closed permissions.
 
-Every view declares who may use it with exactly one of ``@public``, ``@member`` or
-``@requires(Permission.X, load=…)``; a test walks ``app.url_map`` and fails on any endpoint that declares
+Every view declares who may use it with exactly one of ``@public``, ``@member``, ``@signed_in`` (suspended
+accounts too, for reading their own notifications) or ``@requires(Permission.X, load=…)``; a test walks ``app.url_map`` and fails on any endpoint that declares
 nothing.  The question "may this user do this to that object?" is answered by plain policy functions that
 each feature registers for its permissions in its ``policy.py``.  Templates ask ``can(Permission.X, obj)``.
 """
@@ -119,6 +119,22 @@ def member(view: F) -> F:
         return view(*args, **kwargs)
 
     _mark(wrapper, "member")
+    return wrapper  # type: ignore[return-value]
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in account, suspended ones included: only for reading one's own things (notifications, and
+    why one is suspended) and keeping them tidy.  Never for anything other people see."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from app.extensions import login_manager
+
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    _mark(wrapper, "signed_in")
     return wrapper  # type: ignore[return-value]
 
 

@@ -253,16 +253,42 @@ class CommentRevision(Base):
         return Stance(self.stance) if self.stance else None
 
 
+class AccountAction(enum.StrEnum):
+    """What a moderator did to an account."""
+
+    WARN = "warn"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+
+    @property
+    def label(self) -> str:
+        return str(ACCOUNT_ACTION_LABELS[self])
+
+
+ACCOUNT_ACTION_LABELS = {
+    AccountAction.WARN: _l("Warning"),
+    AccountAction.SUSPEND: _l("Suspension"),
+    AccountAction.UNSUSPEND: _l("Suspension lifted"),
+}
+
+
 class AccountWarning(Base):
-    """A moderator's warning to an account about its behaviour."""
+    """A moderator's warning to an account, or the suspension of it (or the lifting of one), with the reason the
+    person is told: they can read it on their notifications page, suspended or not."""
 
     __tablename__ = "account_warnings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(20), nullable=False, default=AccountAction.WARN.value,
+                                        server_default=AccountAction.WARN.value)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    @property
+    def action_enum(self) -> AccountAction:
+        return AccountAction(self.action)
 
 
 class Notification(Base):
@@ -273,7 +299,8 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # "comment", "reply" or "warning"
+    # "comment", "reply", or (with ``warning_id``) "warning", "suspended" or "unsuspended"
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("account_warnings.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -3,7 +3,9 @@
 ``can()`` answers no for anonymous and suspended accounts before these functions are asked, so a suspended
 account cannot comment, report or publish anything.  ``may_view_space`` / ``may_view_debate`` /
 ``may_view_comment`` are also used directly (for anonymous visitors too) by the loaders, which answer 404 when
-they say no: a restricted space and everything in it is invisible to non-members.
+they say no: a restricted space and everything in it is invisible to non-members.  The one exception is
+moderation (``may_review_content``): moderators may open content in a restricted space while it is reported or
+hidden, so that every report can be handled.
 """
 
 from __future__ import annotations
@@ -63,6 +65,33 @@ def comment_target(comment: Comment) -> Proposal | Debate:
 
 def may_view_comment(user: Any, comment: Comment) -> bool:
     return may_view_target(user, comment_target(comment))
+
+
+def may_view_content(user: Any, content: Comment | Debate | Proposal) -> bool:
+    """May ``user`` read this comment, debate or proposal where it is?"""
+    if isinstance(content, Comment):
+        return may_view_comment(user, content)
+    if isinstance(content, Debate):
+        return may_view_debate(user, content)
+    return may_view_proposal(user, content)
+
+
+def may_review_content(user: Any, content: Comment | Debate | Proposal, reported: bool) -> bool:
+    """May ``user`` open this content in moderation (to read it with its reports, hide, restore or dismiss)?
+
+    Moderators must be able to handle a report wherever the content is, so inside a restricted space they are
+    not a member of they may open content that has an open report (``reported``) or is hidden, from the queue.
+    They do not browse restricted spaces otherwise: anything else there stays invisible (404) to them, as to
+    every non-member.  Content they could read anyway they may always review.  Drafts stay private to their
+    owner and officers (nobody else can see them to report them).
+    """
+    if not is_moderator(user) or getattr(user, "is_suspended", False):
+        return False
+    if may_view_content(user, content):
+        return True
+    if isinstance(content, Proposal) and content.state == ProposalState.DRAFT.value:
+        return False
+    return reported or content.hidden_at is not None
 
 
 def target_is_open(target: Proposal | Debate) -> bool:

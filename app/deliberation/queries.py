@@ -89,23 +89,48 @@ def recommendation_or_404(recommendation_id: int) -> Recommendation:
     return rec
 
 
-def content_or_404(kind: str, content_id: int) -> ContentRef:
+def _content(kind: str, content_id: int) -> ContentRef:
     try:
         content_kind = ContentKind(kind)
     except ValueError:
         abort(404)
-    model = {ContentKind.COMMENT: Comment, ContentKind.DEBATE: Debate, ContentKind.PROPOSAL: Proposal}[content_kind]
-    obj = db.session.get(model, content_id)
-    if obj is None:
+    ref = _ref(db.session, content_kind, content_id)
+    if ref is None:
         abort(404)
-    visible = {
-        ContentKind.COMMENT: policy.may_view_comment,
-        ContentKind.DEBATE: policy.may_view_debate,
-        ContentKind.PROPOSAL: policy.may_view_proposal,
-    }[content_kind](current_user, obj)
-    if not visible and not policy.is_moderator(current_user):
+    return ref
+
+
+def content_or_404(kind: str, content_id: int) -> ContentRef:
+    """Content the visitor can read where it is (for reporting it)."""
+    ref = _content(kind, content_id)
+    if not policy.may_view_content(current_user, ref.obj):
         abort(404)
-    return ContentRef(content_kind, obj)
+    return ref
+
+
+def moderated_content_or_404(kind: str, content_id: int) -> ContentRef:
+    """For the moderation pages: what the visitor can read, and for moderators also reported or hidden content in
+    restricted spaces (``policy.may_review_content``); anything else there is 404, as for every non-member."""
+    ref = _content(kind, content_id)
+    if policy.may_view_content(current_user, ref.obj):
+        return ref
+    if not policy.may_review_content(current_user, ref.obj, has_open_reports(db.session, ref)):
+        abort(404)
+    return ref
+
+
+def has_open_reports(session: Session, ref: ContentRef) -> bool:
+    return session.execute(select(Report.id).where(
+        Report.content_kind == ref.kind.value, Report.content_id == ref.id, Report.resolved_at.is_(None)
+    ).limit(1)).first() is not None
+
+
+def reports_about(session: Session, ref: ContentRef) -> list[Report]:
+    """Every report about the content, open and closed, oldest first."""
+    return list(session.execute(
+        select(Report).where(Report.content_kind == ref.kind.value, Report.content_id == ref.id)
+        .order_by(Report.created_at, Report.id).options(selectinload(Report.reporter))
+    ).scalars())
 
 
 def user_or_404(user_id: int) -> User:
@@ -229,7 +254,7 @@ def hidden_content(session: Session) -> list[ContentRef]:
     return refs
 
 
-def _ref(session: Session, kind: str, content_id: int) -> ContentRef | None:
+def _ref(session: Session, kind: str | ContentKind, content_id: int) -> ContentRef | None:
     content_kind = ContentKind(kind)
     model = {ContentKind.COMMENT: Comment, ContentKind.DEBATE: Debate, ContentKind.PROPOSAL: Proposal}[content_kind]
     obj = session.get(model, content_id)

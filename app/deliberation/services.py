@@ -23,6 +23,7 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.deliberation import policy
 from app.deliberation.models import (
+    AccountAction,
     AccountWarning,
     Comment,
     CommentRevision,
@@ -477,44 +478,54 @@ def dismiss_reports(session: Session, moderator: User, ref: ContentRef) -> int:
     return closed
 
 
-class AccountAction:
-    WARN = "warn"
-    SUSPEND = "suspend"
-    UNSUSPEND = "unsuspend"
+def _tell(session: Session, moderator: User, user: User, action: AccountAction, reason: str) -> AccountWarning:
+    """Record what was done to the account with its reason, and tell the person in their notifications (which a
+    suspended account can still read)."""
+    note = AccountWarning(user_id=user.id, moderator_id=moderator.id, action=action.value, reason=reason)
+    session.add(note)
+    session.flush()
+    kind = {AccountAction.WARN: "warning", AccountAction.SUSPEND: "suspended", AccountAction.UNSUSPEND: "unsuspended"}[action]
+    session.add(Notification(user_id=user.id, kind=kind, warning_id=note.id))
+    session.flush()
+    return note
 
 
 def moderate_account(session: Session, moderator: User, user: User, action: str, reason: str) -> None:
     """Warn, suspend or lift the suspension of an account.  Behaviour is challenged, not people: the reason
-    says what was wrong."""
+    says what was wrong, and the person is told it."""
     if not policy.may_moderate(moderator, user) or moderator.is_suspended:
         raise DomainError(_("You cannot moderate this account."))
     if user.is_deleted:
         raise DomainError(_("This account has been deleted."))
+    try:
+        chosen = AccountAction(action)
+    except ValueError:
+        raise DomainError(_("Choose what to do"), field="action") from None
     reason = _require_text(reason, REASON_MAX, "reason", _("Enter the reason"),
                            _("The reason must be %(max)d characters or fewer", max=REASON_MAX))
-    if action == AccountAction.WARN:
-        warning = AccountWarning(user_id=user.id, moderator_id=moderator.id, reason=reason)
-        session.add(warning)
-        session.flush()
-        session.add(Notification(user_id=user.id, kind="warning", warning_id=warning.id))
-        session.flush()
-        audit.record(session, "moderation.warn", actor=moderator, obj=user, data={"reason": reason, "warning_id": warning.id})
-    elif action == AccountAction.SUSPEND:
+    if chosen is AccountAction.SUSPEND:
         if user.is_suspended:
             raise DomainError(_("This account is already suspended."), field="action")
         if user.has_role(Role.ADMINISTRATOR):
             raise DomainError(_("An administrator's account cannot be suspended by a moderator."), field="action")
         user.is_suspended = True
-        session.flush()
-        audit.record(session, "moderation.suspend", actor=moderator, obj=user, data={"reason": reason})
-    elif action == AccountAction.UNSUSPEND:
+    elif chosen is AccountAction.UNSUSPEND:
         if not user.is_suspended:
             raise DomainError(_("This account is not suspended."), field="action")
         user.is_suspended = False
-        session.flush()
-        audit.record(session, "moderation.unsuspend", actor=moderator, obj=user, data={"reason": reason})
-    else:
-        raise DomainError(_("Choose what to do"), field="action")
+    note = _tell(session, moderator, user, chosen, reason)
+    audit.record(session, f"moderation.{chosen.value}", actor=moderator, obj=user,
+                 data={"reason": reason, "warning_id": note.id})
+
+
+def latest_suspension(session: Session, user: User) -> AccountWarning | None:
+    """Why the account is suspended (the newest suspension's record), or None when it is not suspended."""
+    if not user.is_suspended:
+        return None
+    return session.execute(
+        select(AccountWarning).where(AccountWarning.user_id == user.id, AccountWarning.action == AccountAction.SUSPEND.value)
+        .order_by(AccountWarning.created_at.desc(), AccountWarning.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 # --- the guiding coalition's recommendations ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.mail import send_mail
-from app.core.permissions import Permission, can, member, public, requires
+from app.core.permissions import Permission, can, public, requires, signed_in
 from app.deliberation import bp, policy, queries, services
 from app.deliberation.forms import (
     AccountModerationForm,
@@ -369,8 +369,10 @@ def assisted_on_debate(debate: Debate) -> str | Response:
 # --- notifications --------------------------------------------------------------------------------------------
 
 @bp.route("/notifications", methods=["GET", "POST"])
-@member
+@signed_in
 def notifications() -> str | Response:
+    """Suspended accounts too: they read their notifications and why they are suspended (and may mark them
+    read, which only they see); they cannot post anything."""
     form = ConfirmForm()
     if form.validate_on_submit():
         services.mark_all_read(db.session, current_user)  # type: ignore[arg-type]
@@ -378,7 +380,8 @@ def notifications() -> str | Response:
         flash(_("All notifications are marked as read."), "success")
         return redirect(url_for("deliberation.notifications"))
     return render_template("deliberation/notifications.html", form=form,
-                           notifications=queries.notifications_for(db.session, current_user))  # type: ignore[arg-type]
+                           notifications=queries.notifications_for(db.session, current_user),  # type: ignore[arg-type]
+                           suspension=services.latest_suspension(db.session, current_user))  # type: ignore[arg-type]
 
 
 # --- reports and moderation ----------------------------------------------------------------------------------
@@ -390,6 +393,16 @@ def _content_url(ref: services.ContentRef) -> str:
     if isinstance(obj, Debate):
         return url_for("deliberation.debate", debate_id=obj.id)
     return url_for("proposals.show", proposal_id=obj.id)
+
+
+def _in_place_url(ref: services.ContentRef) -> str | None:
+    """Where the content is, if the signed-in moderator can read it there (not inside a restricted space they
+    are not a member of)."""
+    return _content_url(ref) if policy.may_view_content(current_user, ref.obj) else None
+
+
+def _review_url(ref: services.ContentRef) -> str:
+    return url_for("deliberation.review", kind=ref.kind.value, content_id=ref.id)
 
 
 @bp.route("/report/<kind>/<int:content_id>", methods=["GET", "POST"])
@@ -412,13 +425,28 @@ def report(ref: services.ContentRef) -> str | Response:
 @requires(Permission.DELIBERATION_MODERATE)
 def moderation() -> str:
     return render_template("deliberation/moderation.html", items=queries.open_reports(db.session),
-                           hidden=queries.hidden_content(db.session), content_url=_content_url,
+                           hidden=queries.hidden_content(db.session), in_place_url=_in_place_url, review_url=_review_url,
                            users=queries.find_users(db.session, request.args.get("q", "").strip()[:100]),
                            q=request.args.get("q", "").strip()[:100])
 
 
+@bp.route("/moderation/<kind>/<int:content_id>")
+@requires(Permission.DELIBERATION_MODERATE, load=queries.moderated_content_or_404)
+def review(ref: services.ContentRef) -> str:
+    """Reported or hidden content with its context, edit history and every report, wherever it is (restricted
+    spaces included: see ``policy.may_review_content``)."""
+    obj = ref.obj
+    target = policy.comment_target(obj) if isinstance(obj, Comment) else obj
+    return render_template(
+        "deliberation/review.html", ref=ref, target=target, space=getattr(target, "space", None),
+        answered=obj.in_reply_to if isinstance(obj, Comment) else None,
+        reports=queries.reports_about(db.session, ref), open_reports=queries.has_open_reports(db.session, ref),
+        in_place_url=_in_place_url(ref),
+    )
+
+
 @bp.route("/moderation/<kind>/<int:content_id>/hide", methods=["GET", "POST"])
-@requires(Permission.DELIBERATION_MODERATE, load=queries.content_or_404)
+@requires(Permission.DELIBERATION_MODERATE, load=queries.moderated_content_or_404)
 def hide(ref: services.ContentRef) -> str | Response:
     form = HideForm()
     if form.validate_on_submit():
@@ -430,11 +458,12 @@ def hide(ref: services.ContentRef) -> str | Response:
             db.session.commit()
             flash(_("Hidden. People now see the reason instead of the text."), "success")
             return redirect(url_for("deliberation.moderation"))
-    return render_template("deliberation/hide.html", form=form, ref=ref, content_url=_content_url(ref))
+    return render_template("deliberation/hide.html", form=form, ref=ref, content_url=_in_place_url(ref),
+                           review_url=_review_url(ref))
 
 
 @bp.route("/moderation/<kind>/<int:content_id>/restore", methods=["GET", "POST"])
-@requires(Permission.DELIBERATION_MODERATE, load=queries.content_or_404)
+@requires(Permission.DELIBERATION_MODERATE, load=queries.moderated_content_or_404)
 def restore(ref: services.ContentRef) -> str | Response:
     form = RestoreForm()
     if form.validate_on_submit():
@@ -446,11 +475,12 @@ def restore(ref: services.ContentRef) -> str | Response:
             db.session.commit()
             flash(_("Restored. Everyone can read it again."), "success")
             return redirect(url_for("deliberation.moderation"))
-    return render_template("deliberation/restore.html", form=form, ref=ref, content_url=_content_url(ref))
+    return render_template("deliberation/restore.html", form=form, ref=ref, content_url=_in_place_url(ref),
+                           review_url=_review_url(ref))
 
 
 @bp.route("/moderation/<kind>/<int:content_id>/dismiss", methods=["GET", "POST"])
-@requires(Permission.DELIBERATION_MODERATE, load=queries.content_or_404)
+@requires(Permission.DELIBERATION_MODERATE, load=queries.moderated_content_or_404)
 def dismiss(ref: services.ContentRef) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -462,7 +492,8 @@ def dismiss(ref: services.ContentRef) -> str | Response:
             db.session.commit()
             flash(_("The reports are closed and the content stays visible."), "success")
             return redirect(url_for("deliberation.moderation"))
-    return render_template("deliberation/dismiss.html", form=form, ref=ref, content_url=_content_url(ref))
+    return render_template("deliberation/dismiss.html", form=form, ref=ref, content_url=_in_place_url(ref),
+                           review_url=_review_url(ref))
 
 
 @bp.route("/moderation/accounts/<int:user_id>", methods=["GET", "POST"])

@@ -169,3 +169,143 @@ def test_debates_and_proposals_can_be_reported_into_the_queue(browser):
     queue = browser.get("/deliberation/moderation").get_data(as_text=True)
     assert "Shares a private phone number." in queue and "It is advertising." in queue
     assert "Debate with a phone number" in queue and "Proposal that is an advert" in queue
+
+
+def test_a_suspended_account_reads_its_notifications_and_why_but_writes_nothing(browser):
+    troll, moderator, author = make_user(name="Troll"), make_user(Role.MODERATOR), make_user(name="Author")
+    proposal = make_proposal(author)
+    make_comment(author, proposal, "My idea.")
+    make_comment(troll, proposal, "Before the suspension.")
+    make_comment(author, proposal, "A reply the troll is told about.")  # a notification for the troll
+    browser.sign_in(moderator.email, PASSWORD)
+    url = f"/deliberation/moderation/accounts/{troll.id}"
+    browser.submit(url, {"action": "suspend", "reason": "Repeated <b>insults</b> after a warning."})
+    page = browser.get(url).get_data(as_text=True)
+    assert "Suspension" in page and "Repeated &lt;b&gt;insults&lt;/b&gt; after a warning." in page
+    browser.sign_out()
+
+    browser.sign_in(troll.email, PASSWORD)
+    resp = browser.get("/deliberation/notifications")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "Your account is suspended" in page
+    assert "Repeated &lt;b&gt;insults&lt;/b&gt; after a warning." in page and "<b>insults" not in page
+    assert "A moderator suspended your account" in page
+    assert "Author commented on" in page
+    # Marking one's own notifications read is not participation: it is allowed.
+    browser.submit("/deliberation/notifications", {})
+    unread = db.session.execute(select(Notification).where(Notification.user_id == troll.id, Notification.read_at.is_(None))).all()
+    assert unread == []
+    # Everything that others would see stays closed.
+    from tests.conftest import csrf_from
+
+    token = csrf_from(browser.get("/deliberation/notifications").get_data(as_text=True))
+    for post_url, data in [
+        (f"/deliberation/proposals/{proposal.id}/comments", {"body": "sneaky"}),
+        (f"/proposals/{proposal.id}/support", {}),
+        (f"/deliberation/report/proposal/{proposal.id}", {"reason": "x"}),
+        ("/deliberation/debates/new", {"title": "t", "body": "b", "place": ""}),
+        ("/proposals/new", {"title": "t", "summary": "s"}),
+    ]:
+        assert browser.client.post(post_url, data={"csrf_token": token, **data}).status_code == 403, post_url
+    assert len(db.session.execute(select(Comment)).scalars().all()) == 3
+    browser.sign_out()
+
+    browser.sign_in(moderator.email, PASSWORD)
+    browser.submit(url, {"action": "unsuspend", "reason": "Suspension served."})
+    browser.sign_out()
+    browser.sign_in(troll.email, PASSWORD)
+    page = browser.get("/deliberation/notifications").get_data(as_text=True)
+    assert "Your account is suspended" not in page
+    assert "A moderator lifted the suspension of your account: Suspension served." in page
+    kinds = [n.kind for n in db.session.execute(
+        select(Notification).where(Notification.user_id == troll.id).order_by(Notification.id)).scalars()]
+    assert kinds.count("suspended") == 1 and kinds.count("unsuspended") == 1
+
+
+def test_notifications_need_an_account(browser):
+    resp = browser.get("/deliberation/notifications")
+    assert resp.status_code == 302 and "/auth/sign-in" in resp.headers["Location"]
+
+
+def test_moderators_handle_reports_inside_restricted_spaces_and_see_nothing_else_there(browser):
+    """Policy: a moderator who is not a member of a restricted space may open its content only while it is
+    reported or hidden (from the queue), to review, hide, restore or dismiss; the rest stays 404 to them."""
+    from app.deliberation.models import SpaceKind
+    from tests.factories_deliberation import make_space
+
+    officer, member, other_member = make_user(Role.OFFICER), make_user(name="Panel Member"), make_user(name="Panellist Two")
+    moderator, outsider = make_user(Role.MODERATOR), make_user()
+    panel = make_space(officer, SpaceKind.PANEL, members=[member, other_member], name="Transport panel")
+    debate = make_debate(member, panel, title="Panel debate on buses")
+    first = make_comment(member, debate, "The 9 bus is always late.")
+    rude = make_comment(other_member, debate, "Only an idiot would say that.", parent=first)
+    quiet = make_comment(member, debate, "An unreported remark.")
+    browser.sign_in(member.email, PASSWORD)
+    browser.submit(f"/deliberation/report/comment/{rude.id}", {"reason": "Name-calling in the panel."})
+    # A member may see the content but may not moderate it.
+    assert browser.get(f"/deliberation/moderation/comment/{rude.id}").status_code == 403
+    browser.sign_out()
+
+    review = f"/deliberation/moderation/comment/{rude.id}"
+    browser.sign_in(outsider.email, PASSWORD)
+    for url in (review, f"{review}/hide", f"{review}/dismiss", f"/deliberation/report/comment/{rude.id}"):
+        assert browser.get(url).status_code == 404, url
+    browser.sign_out()
+
+    browser.sign_in(moderator.email, PASSWORD)
+    queue = browser.get("/deliberation/moderation").get_data(as_text=True)
+    assert "Name-calling in the panel." in queue and "Only an idiot would say that." in queue
+    assert f'href="{review}"' in queue
+    assert f"/deliberation/debates/{debate.id}" not in queue  # no "see it in place": the moderator cannot go there
+    page = browser.get(review).get_data(as_text=True)
+    assert "Only an idiot would say that." in page and "The 9 bus is always late." in page  # and what it answers
+    assert "Panel debate on buses" in page and "Transport panel" in page and "restricted space" in page
+    assert "Name-calling in the panel." in page
+    # The space itself, and whatever in it nobody reported, stays out of sight.
+    for url in (f"/deliberation/spaces/{panel.slug}", f"/deliberation/debates/{debate.id}", f"/deliberation/comments/{quiet.id}",
+                f"/deliberation/moderation/comment/{quiet.id}", f"/deliberation/moderation/comment/{quiet.id}/hide",
+                f"/deliberation/moderation/debate/{debate.id}", f"/deliberation/report/comment/{quiet.id}"):
+        assert browser.get(url).status_code == 404, url
+    html = browser.submit(f"{review}/hide", {"reason": "Name-calling."}).get_data(as_text=True)
+    assert "Hidden. People now see the reason instead of the text." in html
+    stored = db.session.get(Comment, rude.id)
+    assert stored.hidden_at is not None and stored.body == "Only an idiot would say that."
+    # Hidden, it stays reviewable (for an appeal) and can be restored.
+    assert "Only an idiot would say that." in browser.get(review).get_data(as_text=True)
+    browser.submit(f"{review}/restore", {"note": "Apologised to the panel."})
+    assert db.session.get(Comment, rude.id).hidden_at is None
+    # Neither reported nor hidden any more: out of the moderator's sight again.
+    assert browser.get(review).status_code == 404
+    browser.sign_out()
+
+    # Another report, dismissed this time.
+    browser.sign_in(other_member.email, PASSWORD)
+    browser.submit(f"/deliberation/report/comment/{first.id}", {"reason": "Off topic."})
+    browser.sign_out()
+    browser.sign_in(moderator.email, PASSWORD)
+    browser.submit(f"/deliberation/moderation/comment/{first.id}/dismiss", {})
+    assert browser.get(f"/deliberation/moderation/comment/{first.id}").status_code == 404
+    actions = [a for a in audit_actions() if a.startswith("moderation.")]
+    assert actions == ["moderation.report", "moderation.hide", "moderation.restore", "moderation.report", "moderation.dismiss"]
+
+
+def test_the_review_page_for_public_content_links_to_it_in_place(browser):
+    writer, reporter, moderator = make_user(name="Writer"), make_user(), make_user(Role.MODERATOR)
+    proposal = make_proposal(make_user())
+    comment = make_comment(writer, proposal, "First words.")
+    from app.deliberation import services
+
+    services.edit_comment(db.session, writer, comment, "Second words.", None)
+    db.session.commit()
+    browser.sign_in(reporter.email, PASSWORD)
+    browser.submit(f"/deliberation/report/comment/{comment.id}", {"reason": "Rude."})
+    browser.sign_out()
+    browser.sign_in(moderator.email, PASSWORD)
+    page = browser.get(f"/deliberation/moderation/comment/{comment.id}").get_data(as_text=True)
+    assert f'href="/proposals/{proposal.id}#comment-{comment.id}"' in page
+    assert "Second words." in page and "First words." in page  # the edit history, for an appeal
+    assert f"/deliberation/moderation/accounts/{writer.id}" in page
+    # Content nobody reported and nobody hid is still reviewable where the moderator can see it anyway.
+    other = make_comment(writer, proposal, "Fine words.")
+    assert browser.get(f"/deliberation/moderation/comment/{other.id}").status_code == 200

@@ -134,3 +134,27 @@ def test_moderation_policy_table(people):
 
     answered.response = CouncilResponse(outcome="adopted", explanation="e", responded_on=date(2026, 2, 1))
     assert not can(P.DELIBERATION_RESPOND_RECOMMENDATION, answered, user=people["officer"])
+
+
+@pytest.mark.parametrize("where", ["public", "restricted, not a member", "restricted, a member"])
+@pytest.mark.parametrize("state", ["neither", "reported", "hidden"])
+def test_who_may_review_content_in_moderation(people, where, state):
+    """role × where the content is × its moderation state → may open it in moderation (review, hide, restore,
+    dismiss).  Moderators handle reports wherever the content is, but see inside a restricted space they are
+    not a member of only what is reported or hidden; nobody else moderates."""
+    from app.deliberation.policy import may_review_content
+
+    today = utcnow().date()
+    members = [SpaceMembership(user_id=4, started_on=today)] if where == "restricted, a member" else []  # the moderator only
+    space = None if where == "public" else Space(id=1, slug="p", name="P", kind=SpaceKind.PANEL.value,
+                                                 is_restricted=True, memberships=members)
+    debate = Debate(id=1, title="d", body="b", space=space, hidden_at=None)
+    comment = Comment(id=1, debate_id=1, debate=debate, body="x", hidden_at=utcnow() if state == "hidden" else None)
+    draft = Proposal(id=2, title="d", state=ProposalState.DRAFT.value, author_id=99)
+    for role in ROLES:
+        moderator = role in ("moderator", "administrator")
+        sees_anyway = where == "public" or (where == "restricted, a member" and role == "moderator")
+        expected = moderator and (sees_anyway or state != "neither")
+        assert may_review_content(people[role], comment, state == "reported") is expected, (role, where, state)
+        # Drafts are never reviewable by moderators: only their owner and officers can see them.
+        assert may_review_content(people[role], draft, True) is (role == "administrator"), role
