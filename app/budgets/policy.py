@@ -36,6 +36,14 @@ PHASE_CAPABILITIES: dict[Phase, frozenset[str]] = {
 }
 
 
+def process_of(obj: Any) -> BudgetProcess:
+    """The process a budget object (process, heading, pot, project, batch) belongs to."""
+    process = _process(obj)
+    if process is None:
+        raise TypeError(f"not a budget object: {obj!r}")
+    return process
+
+
 def _process(obj: Any) -> BudgetProcess | None:
     if isinstance(obj, BudgetProcess):
         return obj

@@ -141,7 +141,8 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     audit.record(session, "budget.updated", actor=actor, obj=process)
 
 
-def _require_setup(obj: Any) -> None:
+def _require_setup(session: Session, obj: Any) -> None:
+    _lock_process(session, policy.process_of(obj), read=True)
     if not policy.phase_allows(obj, policy.EDIT_SETUP):
         raise DomainError(_("Headings and funding cannot change once voting has started."))
 
@@ -153,7 +154,7 @@ def _check_amount(amount: int | None, field_name: str) -> int:
 
 
 def add_heading(session: Session, actor: Any, process: BudgetProcess, place: Place, name: str, amount_pence: int) -> BudgetHeading:
-    _require_setup(process)
+    _require_setup(session, process)
     if process.place_id not in {p.id for p in place.lineage()}:
         raise DomainError(_("The heading's area must be %(place)s or an area within it.", place=process.place.name), field="place")
     if any(h.place_id == place.id for h in process.headings):
@@ -170,7 +171,7 @@ def add_heading(session: Session, actor: Any, process: BudgetProcess, place: Pla
 
 
 def update_heading(session: Session, actor: Any, heading: BudgetHeading, name: str, amount_pence: int) -> None:
-    _require_setup(heading)
+    _require_setup(session, heading)
     heading.name = name.strip() or heading.place.name
     heading.amount_pence = _check_amount(amount_pence, "amount")
     session.flush()
@@ -180,7 +181,7 @@ def update_heading(session: Session, actor: Any, heading: BudgetHeading, name: s
 def remove_heading(session: Session, actor: Any, heading: BudgetHeading) -> None:
     """Remove a heading, with its pots and projects, while the budget is being set up (nobody has voted:
     ballots exist only from "balloting" on, and phases never go back)."""
-    _require_setup(heading)
+    _require_setup(session, heading)
     process = heading.process
     data = {"heading_id": heading.id, "place": heading.place.code, "name": heading.name, "amount_pence": heading.amount_pence,
             "projects": [p.id for p in heading.projects]}
@@ -203,7 +204,7 @@ def _check_pot(heading: BudgetHeading, source: str, amount_pence: int | None, po
 
 
 def add_pot(session: Session, actor: Any, heading: BudgetHeading, source: str, amount_pence: int) -> FundingPot:
-    _require_setup(heading)
+    _require_setup(session, heading)
     source, amount = _check_pot(heading, source, amount_pence)
     pot = FundingPot(heading=heading, source=source, amount_pence=amount)
     session.add(pot)
@@ -216,7 +217,7 @@ def update_pot(session: Session, actor: Any, pot: FundingPot, source: str, amoun
     """Correct a pot's source or amount while the budget is being set up (the pots must still add up to the
     heading's amount before voting opens: see :func:`heading_problems`)."""
     heading = pot.heading
-    _require_setup(heading)
+    _require_setup(session, heading)
     source, amount = _check_pot(heading, source, amount_pence, pot=pot)
     before = {"source": pot.source, "amount_pence": pot.amount_pence}
     pot.source, pot.amount_pence = source, amount
@@ -228,7 +229,7 @@ def update_pot(session: Session, actor: Any, pot: FundingPot, source: str, amoun
 
 
 def remove_pot(session: Session, actor: Any, pot: FundingPot) -> None:
-    _require_setup(pot.heading)
+    _require_setup(session, pot.heading)
     heading = pot.heading
     pot_id = pot.id
     heading.pots.remove(pot)
@@ -269,7 +270,8 @@ class ProjectData:
     language: str | None = None
 
 
-def _require_projects_editable(obj: Any) -> None:
+def _require_projects_editable(session: Session, obj: Any) -> None:
+    _lock_process(session, policy.process_of(obj), read=True)
     if not policy.phase_allows(obj, policy.EDIT_PROJECTS):
         raise DomainError(_("Projects cannot change once voting has started."))
 
@@ -282,7 +284,7 @@ def _check_project(heading: BudgetHeading, data: ProjectData) -> None:
 
 
 def add_project(session: Session, actor: Any, heading: BudgetHeading, data: ProjectData, proposal: Proposal | None = None) -> BudgetProject:
-    _require_projects_editable(heading)
+    _require_projects_editable(session, heading)
     _check_project(heading, data)
     project = BudgetProject(
         heading=heading, title=data.title.strip(), description=data.description.strip(), language=data.language,
@@ -299,7 +301,7 @@ def add_project(session: Session, actor: Any, heading: BudgetHeading, data: Proj
 
 
 def update_project(session: Session, actor: Any, project: BudgetProject, data: ProjectData) -> None:
-    _require_projects_editable(project.heading)
+    _require_projects_editable(session, project.heading)
     _check_project(project.heading, data)
     project.title, project.description, project.cost_pence = data.title.strip(), data.description.strip(), data.cost_pence
     project.language = data.language or project.language
@@ -308,7 +310,7 @@ def update_project(session: Session, actor: Any, project: BudgetProject, data: P
 
 
 def remove_project(session: Session, actor: Any, project: BudgetProject) -> None:
-    _require_projects_editable(project.heading)
+    _require_projects_editable(session, project.heading)
     heading = project.heading
     heading.projects.remove(project)
     session.flush()
@@ -332,8 +334,11 @@ def add_projects_from_proposals(session: Session, actor: Any, heading: BudgetHea
 
 
 def _lock_process(session: Session, process: BudgetProcess, *, read: bool) -> None:
-    """Serialise phase changes against ballots being cast (PostgreSQL row lock; SQLite serialises writers)."""
+    """Serialise phase changes against ballots being cast or added (PostgreSQL row lock; SQLite serialises
+    writers), then re-read the phase: the process was loaded earlier in the request, and another officer may
+    have moved it on since, so the guards that follow must not trust the copy in memory."""
     session.execute(select(BudgetProcess.id).where(BudgetProcess.id == process.id).with_for_update(read=read))
+    session.refresh(process, ["phase"])
 
 
 def _transition_proposal(session: Session, actor: Any, proposal: Proposal, to_state: ProposalState, reason: str) -> None:
@@ -635,6 +640,7 @@ def batch_mismatches(batch: PaperBatch) -> list[Mismatch] | None:
 
 def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
     """Turn a batch whose two keyings (by two officers) agree into ballots; returns how many."""
+    _lock_process(session, batch.heading.process, read=True)
     if batch.state != BatchState.KEYING.value:
         raise DomainError(_("This batch has already been accepted."))
     mismatches = batch_mismatches(batch)
@@ -782,6 +788,7 @@ def compute(election: tally.BudgetElection, rule: str, completion: str, seed: in
 
 def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCount:
     """Count the heading with its process's rule and store the result (a repeated count is identical)."""
+    _lock_process(session, heading.process, read=True)
     if not policy.phase_allows(heading, policy.COUNT):
         raise DomainError(_("Ballots can be counted only when voting has closed and ballots are being reviewed."))
     process = heading.process

@@ -231,3 +231,43 @@ def test_double_submit_wrong_place_and_closed_vote_for_each_ballot_type(browser,
     assert "Voting is not open for this budget" in html and not RECEIPT_RE.search(html)
     ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
     assert sorted(c.project_id for c in ballot.choices) == sorted([a, b])
+
+
+def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  # type: ignore[no-untyped-def]
+    """A request loads the process early; if another officer closes the vote before this request casts a
+    ballot, accepts a paper batch or adds a project, the guard must see the new phase, not the copy loaded."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.auth.models import Role
+    from app.budgets.models import BudgetProcess
+
+    process, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
+    batch = services.create_batch(db.session, a, heading, 1, 1)
+    row = [services.PaperRow({heading.projects[0].id: 1})]
+    services.key_batch(db.session, a, batch, row)
+    services.key_batch(db.session, b, batch, row)
+    db.session.commit()
+    assert heading.process.phase == Phase.BALLOTING.value  # loaded in this session: the copy a request holds
+
+    with Session(db.engine) as other:  # another officer's request closes the vote, then setup is long gone
+        services.advance_phase(other, None, other.get(BudgetProcess, process.id), Phase.REVIEWING_BALLOTS)
+        other.commit()
+    with pytest.raises(DomainError, match="Voting is not open"):
+        services.cast_ballot(db.session, voter, heading, {heading.projects[0].id: 1})
+    db.session.rollback()
+    assert _count(heading) == 0
+
+    with Session(db.engine) as other:
+        p = other.get(BudgetProcess, process.id)
+        services.run_count(other, None, p.headings[0])
+        services.advance_phase(other, None, p, Phase.FINISHED)
+        other.commit()
+    # a stale copy, as a request that loaded the process before the other officer finished it holds
+    set_committed_value(heading.process, "phase", Phase.REVIEWING_BALLOTS.value)
+    with pytest.raises(DomainError, match="only while voting is open"):
+        services.accept_batch(db.session, a, batch)
+    db.session.rollback()
+    assert _count(heading) == 0
