@@ -124,21 +124,39 @@ def create_process(session: Session, actor: Any, data: ProcessData, seed: int | 
     return process
 
 
+def _rules_of(data: ProcessData) -> dict[str, Any]:
+    """What a ballot is and how it is counted, as stored (limits only where the ballot type uses them)."""
+    return {
+        "place_id": data.place.id,
+        "ballot_type": data.ballot_type.value,
+        "max_choices": data.max_choices if data.ballot_type is BallotType.K_APPROVAL else None,
+        "max_points": data.max_points if data.ballot_type is BallotType.CUMULATIVE else None,
+        "rule": data.rule.value,
+        "completion": data.completion.value,
+    }
+
+
 def update_process(session: Session, actor: Any, process: BudgetProcess, data: ProcessData) -> None:
+    """Save a process's details.  Its ballot, rule and area are fixed once voting has started; while it is
+    set up, its area may change only to one that still contains every heading's area."""
     _check_process(data)
-    locked = not policy.phase_allows(process, policy.EDIT_SETUP)
-    if locked and (
-        data.ballot_type.value != process.ballot_type
-        or data.rule.value != process.rule
-        or data.completion.value != process.completion
-        or data.max_choices != process.max_choices
-        or data.max_points != process.max_points
-        or data.place.id != process.place_id
-    ):
+    _lock_process(session, process, read=True)
+    before = {key: getattr(process, key) for key in _rules_of(data)}
+    after = _rules_of(data)
+    if before != after and not policy.phase_allows(process, policy.EDIT_SETUP):
         raise DomainError(_("The ballot, the rule and the area cannot change once voting has started."))
+    if data.place.id != process.place_id:
+        for heading in process.headings:
+            if data.place.id not in {p.id for p in heading.place.lineage()}:
+                raise DomainError(
+                    _("The heading %(heading)s is for %(place)s, which is not within %(area)s. Remove the heading first, or choose an area that contains it.",
+                      heading=heading.name, place=heading.place.name, area=data.place.name),
+                    field="place",
+                )
     _apply_process(process, data)
     session.flush()
-    audit.record(session, "budget.updated", actor=actor, obj=process)
+    changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    audit.record(session, "budget.updated", actor=actor, obj=process, data={"title": process.title, "changed": changed})
 
 
 def _require_setup(session: Session, obj: Any) -> None:

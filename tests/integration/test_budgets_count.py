@@ -243,3 +243,52 @@ def test_a_ballot_weight_counts_as_that_many_votes(app, tmp_path):  # type: igno
     pb = pabulib.read(path)
     assert sorted(b.weight for b in pb.election.ballots) == [1, 1, 3] and pb.official_selected() == {bridge}
     assert tally_main(["pb", str(path), "--check", "--seed", str(process.seed)]) == 0
+
+
+def test_county_process_with_district_headings(browser):  # type: ignore[no-untyped-def]
+    """A county-wide process with a county heading and one per district: a Wisbech resident votes in the
+    county's and Fenland's, not South Cambridgeshire's; each heading is counted on its own ballots, and the
+    process publishes only once every heading is counted."""
+    from app.budgets.models import BudgetHeading
+    from tests.factories_budgets import CAMBRIDGESHIRE, SOUTH_CAMBS
+
+    officer = make_user(Role.OFFICER)
+    process, county = make_budget(place_code=CAMBRIDGESHIRE, phase=Phase.REVIEWING, title="Cambridgeshire fund", actor=officer)
+    districts: dict[str, BudgetHeading] = {}
+    for code in (FENLAND, SOUTH_CAMBS):
+        h = services.add_heading(db.session, officer, process, place(code), "", 2_000_00)
+        services.add_pot(db.session, officer, h, "District grant", 2_000_00)
+        for title, cost in ((f"{code} benches", 1_500_00), (f"{code} bins", 1_000_00)):
+            services.add_project(db.session, officer, h, services.ProjectData(title, "", cost))
+        districts[code] = h
+    db.session.commit()
+    advance(process, Phase.BALLOTING, officer)
+    resident = make_user(postcode="PE13 1AG")
+    browser.sign_in(resident.email, PASSWORD)
+    place_page = browser.get("/places/DEMO-PAR-WIS").get_data(as_text=True)
+    assert f"/budgets/headings/{county.id}\"" in place_page and f"/budgets/headings/{districts[FENLAND].id}\"" in place_page
+    assert f"/budgets/headings/{districts[SOUTH_CAMBS].id}\"" not in place_page
+    for heading in (county, districts[FENLAND]):
+        page = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
+        html = browser.client.post(f"/budgets/headings/{heading.id}/ballot",
+                                   data={"csrf_token": csrf_from(page), f"p{heading.projects[0].id}": "y", "cast": "1"}).get_data(as_text=True)
+        assert "Your ballot is recorded" in html
+    south = districts[SOUTH_CAMBS]
+    html = browser.get(f"/budgets/headings/{south.id}/ballot").get_data(as_text=True)
+    assert "This vote is for people who live in South Cambridgeshire. Your home area, Wisbech, is not in it." in html
+    advance(process, Phase.REVIEWING_BALLOTS, officer)
+    services.run_count(db.session, officer, county)
+    services.run_count(db.session, officer, districts[FENLAND])
+    db.session.commit()
+    with pytest.raises(DomainError, match="South Cambridgeshire has no count"):
+        services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    db.session.rollback()
+    services.run_count(db.session, officer, south)
+    db.session.commit()
+    advance(process, Phase.FINISHED, officer)
+    fen = json.loads(services.published_count(db.session, districts[FENLAND]).result_json)
+    assert fen["selected"] == [str(districts[FENLAND].projects[0].id)]
+    assert services.published_count(db.session, south).online_ballots == 0
+    assert services.published_count(db.session, county).online_ballots == 1
+    for heading in (county, *districts.values()):
+        assert browser.get(f"/budgets/headings/{heading.id}/results").status_code == 200

@@ -174,3 +174,44 @@ def test_every_phase_change_is_audited_and_made_only_by_officers(browser):  # ty
     assert _audit("budget.phase")[-1]["reason"] == "Committee approved"
     entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase")).scalars().all()
     assert {e.actor_id for e in entries} == {officer.id}
+
+
+def _process_form(process, **changes):  # type: ignore[no-untyped-def]
+    data = {"title": process.title, "description": process.description, "place": str(process.place_id),
+            "ballot_type": process.ballot_type, "rule": process.rule, "completion": process.completion,
+            "max_choices": str(process.max_choices or ""), "max_points": str(process.max_points or "")}
+    return {**data, **changes}
+
+
+def test_process_edits_keep_headings_inside_the_area_and_rules_fixed_once_voting_opens(browser):  # type: ignore[no-untyped-def]
+    process, _county = make_budget(phase=Phase.DRAFTING, place_code=CAMBRIDGESHIRE, title="County fund")
+    officer = make_user(Role.OFFICER)
+    fenland = services.add_heading(db.session, officer, process, place(FENLAND), "", 1_000_00)
+    db.session.commit()
+    browser.sign_in(officer.email, PASSWORD)
+    url = f"/budgets/{process.id}/edit"
+    # the area cannot shrink to one that leaves a heading outside it
+    html = browser.submit(url, _process_form(process, place=str(place(FENLAND).id))).get_data(as_text=True)
+    assert "There is a problem" in html and 'href="#place"' in html
+    assert "The heading Cambridgeshire is for Cambridgeshire, which is not within Fenland." in html
+    db.session.refresh(process)
+    assert process.place.code == CAMBRIDGESHIRE
+    # while it is set up the rule may change, and the audit log says from what to what
+    html = browser.submit(url, _process_form(process, rule="equal-shares", completion="add1")).get_data(as_text=True)
+    assert "Budget saved." in html
+    assert _audit("budget.updated")[-1]["changed"] == {"rule": {"from": "greedy", "to": "equal-shares"},
+                                                       "completion": {"from": "none", "to": "add1"}}
+    services.remove_heading(db.session, officer, db.session.get(BudgetHeading, fenland.id))  # no pots or projects yet
+    db.session.commit()
+    advance(process, Phase.BALLOTING, officer)
+    # once voting is open: the title may still be corrected (a stray limit for another ballot type is ignored) ...
+    html = browser.submit(url, _process_form(process, title="County fund 2027", max_choices="3")).get_data(as_text=True)
+    assert "Budget saved." in html
+    db.session.refresh(process)
+    assert process.title == "County fund 2027" and process.max_choices is None
+    assert _audit("budget.updated")[-1]["changed"] == {}
+    # ... but not the rule
+    html = browser.submit(url, _process_form(process, rule="greedy", completion="none")).get_data(as_text=True)
+    assert "cannot change once voting has started" in html
+    db.session.refresh(process)
+    assert (process.rule, process.completion) == ("equal-shares", "add1")
