@@ -12,6 +12,7 @@ from app.deliberation.models import Outcome, SpaceKind, SpaceRole
 from app.deliberation.services import (
     COMMENT_MAX,
     DEBATE_BODY_MAX,
+    DESCRIPTION_MAX,
     NAME_MAX,
     REASON_MAX,
     RECOMMENDATION_MAX,
@@ -116,7 +117,7 @@ class AccountModerationForm(FlaskForm):
 class SpaceForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name for the space")),
                                               Length(max=NAME_MAX, message=_l("The name must be 120 characters or fewer"))])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000, message=_l("The description must be 5,000 characters or fewer"))])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX, message=_l("The description must be 5,000 characters or fewer"))])
     kind = RadioField(_l("Kind of space"), choices=[(k.value, k.label) for k in SpaceKind], default=SpaceKind.PUBLIC.value,
                       validators=[InputRequired(_l("Choose the kind of space"))])
     is_restricted = BooleanField(_l("Only members can see and write in this space"),

@@ -38,16 +38,17 @@ def space_or_404(slug: str) -> Space:
 
 
 def managed_space_or_404(slug: str) -> Space:
-    """For the membership pages: officers manage every space (they see its members, not its content)."""
+    """For the membership pages: officers manage every space (they see its members, not its content).  To
+    anyone else a restricted space they are not in does not exist (404), as on every other URL."""
     space = db.session.execute(select(Space).where(Space.slug == slug)).scalar_one_or_none()
-    if space is None:
+    if space is None or not (policy.is_officer(current_user) or policy.may_view_space(current_user, space)):
         abort(404)
     return space
 
 
 def membership_or_404(membership_id: int) -> SpaceMembership:
     membership = db.session.get(SpaceMembership, membership_id)
-    if membership is None:
+    if membership is None or not (policy.is_officer(current_user) or policy.may_view_space(current_user, membership.space)):
         abort(404)
     return membership
 

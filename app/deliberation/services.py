@@ -49,6 +49,7 @@ DEBATE_BODY_MAX = 20_000
 REASON_MAX = 2_000
 RECOMMENDATION_MAX = 20_000
 NAME_MAX = 120
+DESCRIPTION_MAX = 5_000
 COALITION_TERM_YEARS = 2
 MAX_DEPTH = 2  # levels 0 (comment), 1 (reply) and 2 (reply to a reply)
 
@@ -98,6 +99,8 @@ class SpaceData:
 def create_space(session: Session, officer: User, data: SpaceData) -> Space:
     name = _require_text(data.name, NAME_MAX, "name", _("Enter a name for the space"),
                          _("The name must be %(max)d characters or fewer", max=NAME_MAX)).strip()
+    if len(data.description or "") > DESCRIPTION_MAX:
+        raise DomainError(_("The description must be 5,000 characters or fewer"), field="description")
     if data.kind is SpaceKind.COALITION and coalition(session) is not None:
         raise DomainError(_("There is already a guiding coalition space."), field="kind")
     # The guiding coalition, panels and working groups deliberate among their members.

@@ -54,10 +54,6 @@ def pounds(required_message: Any = None) -> Any:
     return check
 
 
-def _text_limit(limit: int) -> Length:
-    return Length(max=limit, message=_l("Must be %(max)d characters or fewer", max=limit))
-
-
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -156,7 +152,8 @@ class TransitionForm(FlaskForm):
 class ReviewForm(FlaskForm):
     feasibility = TextAreaField(
         _l("Feasibility"),
-        validators=[DataRequired(_l("Describe how feasible the proposal is")), _text_limit(MAX_TEXT)],
+        validators=[DataRequired(_l("Describe how feasible the proposal is")),
+                    Length(max=MAX_TEXT, message=_l("The feasibility assessment must be 10,000 characters or fewer"))],
         description=_l("Can it be done, on what land, with what permissions, and what risks?"),
     )
     costing = StringField(
@@ -174,7 +171,8 @@ class ReviewForm(FlaskForm):
 class UpdateForm(FlaskForm):
     text = TextAreaField(
         _l("What has been done"),
-        validators=[DataRequired(_l("Write what has been done")), _text_limit(MAX_TEXT)],
+        validators=[DataRequired(_l("Write what has been done")),
+                    Length(max=MAX_TEXT, message=_l("The update must be 10,000 characters or fewer"))],
         description=_l("Written for residents: what you said, what we did."),
     )
     happened_on = DateField(

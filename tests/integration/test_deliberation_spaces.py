@@ -11,7 +11,14 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.core.db import utcnow
 from app.core.models import AuditEntry
-from app.deliberation.models import CouncilResponse, Recommendation, Space, SpaceKind, SpaceMembership
+from app.deliberation.models import (
+    CouncilResponse,
+    Recommendation,
+    Space,
+    SpaceKind,
+    SpaceMembership,
+    SpaceRole,
+)
 from app.extensions import db
 from tests.factories import PASSWORD, make_user
 from tests.factories_deliberation import make_comment, make_debate, make_space
@@ -33,13 +40,34 @@ def test_restricted_space_is_404_for_non_members_on_every_url(browser):
         f"/deliberation/report/comment/{comment.id}",
         f"/deliberation/report/debate/{debate.id}",
     ]
+    membership = db.session.execute(select(SpaceMembership).where(SpaceMembership.user_id == insider.id)).scalar_one()
+    # Pages a member may not use either (officers', moderators' and the author's): 403 for a member, 404 for others.
+    closed_to_members = [
+        f"/deliberation/spaces/{space.slug}/members",
+        f"/deliberation/memberships/{membership.id}/end",
+        f"/deliberation/debates/{debate.id}/assisted-comment",
+        f"/deliberation/moderation/comment/{comment.id}",
+        f"/deliberation/moderation/comment/{comment.id}/hide",
+        f"/deliberation/moderation/debate/{debate.id}/dismiss",
+    ]
+    other_member = make_user(name="Other member")
+    from app.deliberation import services
+
+    services.add_member(db.session, officer, space, other_member.email, SpaceRole.MEMBER, utcnow().date(), None)
+    db.session.commit()
     # Anonymous visitors: public pages 404, sign-in pages send to sign in (never revealing anything).
-    for url in urls:
+    for url in urls + closed_to_members:
         assert browser.get(url).status_code in (302, 404), url
     assert "Secret-ish" not in browser.get("/deliberation/").get_data(as_text=True)
     browser.sign_in(outsider.email, PASSWORD)
-    for url in urls:
+    for url in urls + closed_to_members + [f"/deliberation/comments/{comment.id}/edit"]:
         assert browser.get(url).status_code == 404, url
+    browser.sign_out()
+    browser.sign_in(other_member.email, PASSWORD)
+    for url in closed_to_members + [f"/deliberation/comments/{comment.id}/edit"]:
+        assert browser.get(url).status_code == 403, url
+    browser.sign_out()
+    browser.sign_in(outsider.email, PASSWORD)
     resp = browser.client.post(f"/deliberation/debates/{debate.id}/comments", data={"body": "let me in"})
     assert resp.status_code in (400, 404)
     listing = browser.get("/deliberation/spaces").get_data(as_text=True)
@@ -181,3 +209,15 @@ def test_notifications_never_leak_out_of_a_restricted_space(browser):
     browser.submit(f"/deliberation/debates/{debate.id}/comments", {"body": "After they left."})
     recipients = {n.user_id for n in db.session.execute(select(Notification)).scalars()}
     assert leaver.id not in recipients
+
+
+def test_a_space_description_over_the_limit_is_refused_by_the_service_too(app):
+    import pytest
+
+    from app.core.errors import DomainError
+    from app.deliberation import services
+
+    officer = make_user(Role.OFFICER)
+    with pytest.raises(DomainError) as info:
+        services.create_space(db.session, officer, services.SpaceData("Panel", "x" * 5_001, SpaceKind.PANEL, True))
+    assert info.value.field == "description"
