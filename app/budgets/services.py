@@ -586,6 +586,21 @@ def create_batch(session: Session, actor: Any, heading: BudgetHeading, number: i
     return batch
 
 
+def discard_batch(session: Session, actor: Any, batch: PaperBatch) -> None:
+    """Throw away a batch started in error (a wrong number or size) and its keyings, before it is accepted;
+    its number is free again.  Accepted batches are ballots and stay."""
+    _lock_process(session, batch.heading.process, read=True)
+    if batch.state != BatchState.KEYING.value:
+        raise DomainError(_("This batch has been accepted; its ballots stay in the count."))
+    if not policy.phase_allows(batch.heading, policy.KEY_PAPER):
+        raise DomainError(_("Paper ballots can be entered only while voting is open or ballots are being reviewed."))
+    data = {"heading_id": batch.heading_id, "number": batch.number, "size": batch.size, "keyings": len(batch.keyings)}
+    batch_id = batch.id
+    session.delete(batch)
+    session.flush()
+    audit.record(session, "budget.paper_batch_discarded", actor=actor, object_type="budget_paper_batches", object_id=batch_id, data=data)
+
+
 @dataclass(frozen=True)
 class PaperRow:
     """One paper ballot as keyed: spoilt, or the choices (project id -> points)."""

@@ -456,6 +456,24 @@ def accept_batch(batch: PaperBatch) -> WResponse:
     return redirect(url_for("budgets.batch", batch_id=batch.id))
 
 
+@bp.route("/batches/<int:batch_id>/discard", methods=["POST"])
+@requires(Permission.BUDGET_KEY_PAPER, load=queries.batch_or_404)
+def discard_batch(batch: PaperBatch) -> WResponse:
+    heading_id, number = batch.heading_id, batch.number
+    if not forms.ConfirmForm().validate_on_submit():
+        flash(_("The form had expired. Try again."), "error")
+        return redirect(url_for("budgets.batch", batch_id=batch.id))
+    try:
+        services.discard_batch(db.session, current_user, batch)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("budgets.batch", batch_id=batch.id))
+    db.session.commit()
+    flash(_("Batch %(number)d discarded.", number=number), "success")
+    return redirect(url_for("budgets.paper", heading_id=heading_id))
+
+
 # --------------------------------------------------------------------------------------------- counting and results
 
 

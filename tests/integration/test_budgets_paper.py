@@ -95,3 +95,51 @@ def test_paper_pages(browser):  # type: ignore[no-untyped-def]
     browser.sign_out()
     browser.sign_in(resident.email, PASSWORD)
     assert browser.get(f"/budgets/batches/{batch_id}").status_code == 403
+
+
+def test_a_batch_started_in_error_is_discarded_before_acceptance(browser):  # type: ignore[no-untyped-def]
+    import json
+
+    from app.budgets.models import PaperBatch
+    from app.core.models import AuditEntry
+    from tests.conftest import csrf_from
+
+    process, heading = make_budget()
+    a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
+    p = heading.projects[0].id
+    wrong = services.create_batch(db.session, a, heading, 3, 30)  # the bundle holds 20, not 30
+    services.key_batch(db.session, a, wrong, [services.PaperRow({})] * 30)
+    db.session.commit()
+    wrong_id = wrong.id
+    browser.sign_in(b.email, PASSWORD)
+    page = browser.get(f"/budgets/batches/{wrong_id}").get_data(as_text=True)
+    assert "Discard batch 3" in page
+    html = browser.client.post(f"/budgets/batches/{wrong_id}/discard", data={"csrf_token": csrf_from(page)}, follow_redirects=True).get_data(as_text=True)
+    assert "Batch 3 discarded." in html and "No batches yet." in html
+    assert db.session.get(PaperBatch, wrong_id) is None
+    assert db.session.execute(select(PaperKeying).where(PaperKeying.batch_id == wrong_id)).first() is None
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.paper_batch_discarded")).scalar_one()
+    assert json.loads(entry.data_json) == {"heading_id": heading.id, "number": 3, "size": 30, "keyings": 1}
+    assert entry.actor_id == b.id and entry.object_id == str(wrong_id)
+    # the number is free again; an accepted batch cannot be discarded
+    batch = services.create_batch(db.session, a, heading, 3, 1)
+    services.key_batch(db.session, a, batch, [services.PaperRow({p: 1})])
+    services.key_batch(db.session, b, batch, [services.PaperRow({p: 1})])
+    services.accept_batch(db.session, a, batch)
+    db.session.commit()
+    page = browser.get(f"/budgets/batches/{batch.id}").get_data(as_text=True)
+    assert "Discard batch" not in page
+    with pytest.raises(DomainError, match="its ballots stay in the count"):
+        services.discard_batch(db.session, a, batch)
+    db.session.rollback()
+    assert db.session.execute(select(BudgetBallot).where(BudgetBallot.paper_batch_id == batch.id)).scalar_one().channel == "paper"
+    # and once the process has finished, nothing is discarded
+    other = services.create_batch(db.session, a, heading, 4, 1)
+    db.session.commit()
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, a, heading)
+    db.session.commit()
+    advance(process, Phase.FINISHED)
+    assert browser.client.post(f"/budgets/batches/{other.id}/discard", data={"csrf_token": csrf_from(page)}).status_code == 403
+    with pytest.raises(DomainError, match="only while voting is open"):
+        services.discard_batch(db.session, a, other)
