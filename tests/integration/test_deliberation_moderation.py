@@ -209,6 +209,12 @@ def test_a_suspended_account_reads_its_notifications_and_why_but_writes_nothing(
     ]:
         assert browser.client.post(post_url, data={"csrf_token": token, **data}).status_code == 403, post_url
     assert len(db.session.execute(select(Comment)).scalars().all()) == 3
+    # The proposal page says why nothing can be done, and links to the reason.
+    page = browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Your account is suspended, so you cannot support proposals or withdraw your support." in page
+    assert "Your account is suspended, so you cannot comment." in page
+    assert 'href="/deliberation/notifications">Why?</a>' in page
+    assert "Support this proposal</button>" not in page
     browser.sign_out()
 
     browser.sign_in(moderator.email, PASSWORD)
