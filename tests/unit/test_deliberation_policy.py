@@ -158,3 +158,59 @@ def test_who_may_review_content_in_moderation(people, where, state):
         assert may_review_content(people[role], comment, state == "reported") is expected, (role, where, state)
         # Drafts are never reviewable by moderators: only their owner and officers can see them.
         assert may_review_content(people[role], draft, True) is (role == "administrator"), role
+
+
+@pytest.mark.parametrize("state", list(ProposalState))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_comment_policy_table_by_proposal_state(people, state, hidden):
+    """role × proposal state (shown or hidden by a moderator) × action → allowed.  A thread is open from
+    publication on, whatever happens to the proposal next (declined or delivered proposals are still
+    discussed), and closed while the proposal is a draft or hidden."""
+    proposal = Proposal(id=1, title="t", state=state.value, author_id=99, hidden_at=utcnow() if hidden else None)
+    own = Comment(id=1, proposal_id=1, proposal=proposal, author_id=2, body="x")  # the resident's
+    draft = state is ProposalState.DRAFT
+    table = []
+    for role in ROLES:
+        active = role not in ("anonymous", "suspended")
+        officer = role in ("officer", "administrator")
+        open_thread = active and not draft and not hidden
+        table += [
+            (role, P.DELIBERATION_COMMENT, proposal, open_thread),
+            (role, P.DELIBERATION_COMMENT, own, open_thread),  # a reply
+            (role, P.DELIBERATION_EDIT_COMMENT, own, open_thread and role == "resident"),
+            (role, P.DELIBERATION_ASSISTED_COMMENT, proposal, open_thread and officer),
+            # Reporting: the loader decides what the person can see (drafts: owner and officers only).
+            (role, P.DELIBERATION_REPORT, own, active),
+            (role, P.DELIBERATION_MODERATE, own, active and role in ("moderator", "administrator")),
+        ]
+    check(table, people)
+
+
+@pytest.mark.parametrize("kind", list(SpaceKind))
+@pytest.mark.parametrize("membership", ["none", "current", "ended", "not yet begun"])
+def test_space_policy_table_by_kind_and_membership(people, kind, membership):
+    """role × kind of space × the resident's membership × action → allowed (the resident, id 2, holds the
+    membership; nobody else is a member).  A public space is open to all; any other kind is members only."""
+    today = utcnow().date()
+    spans = {"current": (today - timedelta(days=5), None), "ended": (today - timedelta(days=800), today - timedelta(days=1)),
+             "not yet begun": (today + timedelta(days=3), None)}
+    rows = [] if membership == "none" else [SpaceMembership(user_id=2, started_on=spans[membership][0], term_ends_on=spans[membership][1])]
+    restricted = kind is not SpaceKind.PUBLIC
+    space = Space(id=1, slug="s", name="S", kind=kind.value, is_restricted=restricted, memberships=rows)
+    debate = Debate(id=1, title="d", body="b", space=space, author_id=99)
+    for role in ROLES:
+        active = role not in ("anonymous", "suspended")
+        officer = role in ("officer", "administrator")
+        member = role == "resident" and membership == "current"
+        sees = not restricted or member
+        assert may_view_space(people[role], space) is sees, role
+        assert may_view_debate(people[role], debate) is sees, role
+        expected = [
+            (P.DELIBERATION_START_DEBATE, space, active and sees),
+            (P.DELIBERATION_COMMENT, debate, active and sees),
+            (P.DELIBERATION_MANAGE_SPACES, space, officer),
+            (P.DELIBERATION_PUBLISH_RECOMMENDATION, space,
+             officer or (active and member and kind is SpaceKind.COALITION)),
+        ]
+        for permission, obj, allowed in expected:
+            assert can(permission, obj, user=people[role]) is allowed, (role, permission.value)
