@@ -7,6 +7,7 @@ import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
@@ -321,7 +322,7 @@ def from_proposals(heading: BudgetHeading) -> str | WResponse:
             _fail(form, exc)
         else:
             db.session.commit()
-            flash(_("%(n)d projects added from proposals.", n=len(added)), "success")
+            flash(ngettext("%(num)d project added from a proposal.", "%(num)d projects added from proposals.", len(added)), "success")
             return redirect(url_for("budgets.heading", heading_id=heading.id))
     return render_template("budgets/from_proposals.html", form=form, heading=heading, proposals=proposals)
 

@@ -8,11 +8,13 @@ import re
 
 from sqlalchemy import func, select
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.budgets import services
 from app.budgets.models import BudgetBallot, BudgetHeading, BudgetProcess, BudgetProject, Phase
 from app.core.models import AuditEntry
 from app.extensions import db, limiter
+from app.proposals import services as proposals
+from app.proposals.models import Proposal, ProposalState
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
 from tests.factories_budgets import FENLAND, place
@@ -54,10 +56,28 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     assert heading.amount_pence == 1_000_000 and heading.name == "Fenland"
     # opening the vote is refused while pots and projects are missing
     html = _phase(browser, process.id, "accepting_proposals").get_data(as_text=True)
-    assert "Accepting proposals" in html
+    assert "Accepting proposals" in html and "This budget is accepting proposals" in html
+    # --- a resident proposes a project; the officer reviews, costs and shortlists it (the proposals feature)
+    agnieszka = db.session.execute(select(User).where(User.email == "agnieszka@demo.example.org")).scalar_one()
+    proposal = proposals.create_proposal(db.session, agnieszka, proposals.ProposalData(
+        title="Wisbech river clean-up kit", summary="Litter pickers and a trailer for river clean-ups.", need="Litter",
+        solution="Buy the kit", place_id=agnieszka.home_place_id, cost_estimate_pence=2_000_00))
+    proposals.transition(db.session, agnieszka, proposal, ProposalState.PUBLISHED)
+    officer = db.session.execute(select(User).where(User.email == "officer@demo.example.org")).scalar_one()
+    proposals.transition(db.session, officer, proposal, ProposalState.UNDER_REVIEW)
+    proposals.record_review(db.session, officer, proposal, feasibility="Feasible", costing_pence=3_000_00, responsible_service="Parks")
+    proposals.transition(db.session, officer, proposal, ProposalState.SHORTLISTED)
+    db.session.commit()
+    proposal_id = proposal.id
     for to in ("reviewing", "balloting"):
         html = _phase(browser, process.id, to).get_data(as_text=True)
     assert "has no funding pots" in html and "has no projects" in html
+    # the officer puts the shortlisted proposal on the ballot at its costing (not the resident's estimate)
+    page = browser.get(f"/budgets/headings/{heading.id}/from-proposals").get_data(as_text=True)
+    assert "Wisbech river clean-up kit" in page and "£3,000.00" in page
+    html = browser.client.post(f"/budgets/headings/{heading.id}/from-proposals", follow_redirects=True,
+                               data={"csrf_token": csrf_from(page), f"prop{proposal_id}": "y"}).get_data(as_text=True)
+    assert "1 project added from a proposal." in html and "(from a resident's proposal)" in html
     html = browser.submit(f"/budgets/headings/{heading.id}/edit", {"pot-source": "Community grants", "pot-amount": "6,000"}).get_data(as_text=True)
     # the pot form posts to its own URL
     page = browser.get(f"/budgets/headings/{heading.id}/edit").get_data(as_text=True)
@@ -165,6 +185,8 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     assert "style=" not in html and "<script" not in html
     assert "Funded: £4,000.00" in html and "Funded: £2,500.00" in html and "Funded: £900.00" in html
     assert "It needed £3,500.00 and £2,600.00 was left when its turn came." in html
+    assert "It needed £3,000.00 and £2,600.00 was left when its turn came." in html  # the resident's proposal, no votes
+    assert db.session.get(Proposal, proposal_id).state == ProposalState.NOT_SELECTED.value
     assert "Money left</dt><dd>£2,600.00" in html
     assert "6 (4 online, 2 on paper)" in html and "1 spoilt paper not counted" in html
     # --- receipts
