@@ -292,3 +292,24 @@ def test_county_process_with_district_headings(browser):  # type: ignore[no-unty
     assert services.published_count(db.session, county).online_ballots == 1
     for heading in (county, *districts.values()):
         assert browser.get(f"/budgets/headings/{heading.id}/results").status_code == 200
+
+
+def test_results_chart_and_table_show_the_same_figures(browser):  # type: ignore[no-untyped-def]
+    import re
+
+    process, heading = make_budget(rule=Rule.GREEDY)  # Play area 4,000, Bus shelter 3,000, Library hub 5,000, Planters 1,000
+    _cast(heading, [[0, 1], [0, 2], [0, 3], [2], [2], [1]])
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    advance(process, Phase.FINISHED)
+    html = browser.get(f"/budgets/headings/{heading.id}/results").get_data(as_text=True)
+    svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    labels = [label.removesuffix(" ✓") for label in re.findall(r'<text x="0"[^>]*>([^<]*)</text>', svg)]
+    values = re.findall(r'<text x="(?!0")\d+"[^>]*>([^<]*)</text>', svg)
+    funded_in_chart = [label.removesuffix(" ✓") for label in re.findall(r'<text x="0"[^>]*>([^<]*✓)</text>', svg)]
+    table = html.split("<table", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>\s*<td class="num">[^<]*</td>\s*<td class="num">([^<]*)</td>\s*<td>(<strong>)?', table)
+    assert [(t, v) for t, v, _ in rows] == list(zip(labels, values, strict=True))
+    assert [(t, v) for t, v, _ in rows] == [("Play area", "3"), ("Library hub", "3"), ("Planters", "1"), ("Bus shelter", "2")]  # funded first
+    assert funded_in_chart == [t for t, _, strong in rows if strong] == ["Play area", "Library hub", "Planters"]
