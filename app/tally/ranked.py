@@ -195,8 +195,8 @@ def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple
         raise InputError("rankings must be integers")
     m, width = p.shape
     unit = weights is None
-    w = np.ones(m, dtype=np.int64) if weights is None else np.asarray(weights).astype(np.int64)
-    if w.shape != (m,):
+    w = np.ones(0, dtype=np.int64) if weights is None else np.asarray(weights).astype(np.int64)
+    if not unit and w.shape != (m,):
         raise InputError("weights must have one entry per ranking")
     if m == 0 or width == 0:
         return np.full((max(width, 1) + 1, 0), -1, dtype=np.int8), np.zeros(0, dtype=np.int64)
@@ -211,63 +211,171 @@ def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple
     if not unit:
         keep &= w > 0
     if not keep.all():
-        small, w = small[keep], w[keep]
+        small = small[keep]
+        if not unit:
+            w = w[keep]
     if small.shape[0] == 0:
         return np.full((width + 1, 0), -1, dtype=dtype), np.zeros(0, dtype=np.int64)
     bits = (hi + 1).bit_length()  # digits 0..hi+1 (0 = no preference)
-    if bits * width <= 62:
-        # Pack each row into one int64, ``bits`` per preference, then sort the keys.
-        key = small[:, 0].astype(np.int64)
-        for j in range(1, width):
-            key <<= bits
-            key += small[:, j]  # -1 .. hi; the +1 for every digit is added below in one go
-        key += sum(1 << (bits * j) for j in range(width))
+    nibbles = dtype is np.int8 and 8 <= width <= 15 and hi <= 14
+    if nibbles or bits * width <= 62:
+        if nibbles:
+            small = np.ascontiguousarray(small)
+            key, offsets = _nibble_keys(small)
+        else:
+            # Pack each row into one int64, ``bits`` per preference (first preference most significant).
+            key = small[:, 0].astype(np.int64)
+            for j in range(1, width):
+                key <<= bits
+                key += small[:, j]  # -1 .. hi; the +1 for every digit is added below in one go
+            key += sum(1 << (bits * j) for j in range(width))
         if unit:
-            ordered = np.sort(key)
-            starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-            unique = ordered[starts]
-            summed = np.diff(np.append(starts, ordered.size)).astype(np.int64)
+            # Sort in place (``key`` is ours) and count each run of equal keys.
+            key.sort()
+            first = np.empty(key.size, dtype=bool)
+            first[0] = True
+            np.not_equal(key[1:], key[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            del first
+            unique = key[starts]
+            del key
+            summed = np.empty(starts.size, dtype=np.int64)
+            np.subtract(starts[1:], starts[:-1], out=summed[:-1])
+            summed[-1] = small.shape[0] - starts[-1]
+            del starts
         else:
             unique, inverse = np.unique(key, return_inverse=True)
             summed = _sum_by(inverse.ravel(), w, unique.size)
         columns = np.full((width + 1, unique.size), -1, dtype=dtype)
-        mask = (1 << bits) - 1
-        for j in range(width - 1, -1, -1):
-            np.subtract(unique & mask, 1, out=columns[j], casting="unsafe")
-            unique = unique >> bits
+        if nibbles:
+            _nibble_decode(unique, offsets, columns[:width])
+        else:
+            mask = (1 << bits) - 1
+            for j in range(width - 1, -1, -1):
+                np.subtract(unique & mask, 1, out=columns[j], casting="unsafe")
+                unique = unique >> bits
     else:
         rows, inverse = np.unique(small, axis=0, return_inverse=True)
-        summed = _sum_by(inverse.ravel(), w, rows.shape[0])
+        if unit:
+            summed = np.bincount(inverse.ravel(), minlength=rows.shape[0]).astype(np.int64, copy=False)
+        else:
+            summed = _sum_by(inverse.ravel(), w, rows.shape[0])
         columns = np.full((width + 1, rows.shape[0]), -1, dtype=dtype)
         columns[:width] = rows.T
     _check_columns(columns[:width], hi)
     return columns, summed
 
 
+#: Keeps the low nibble of every byte of a 32-bit word.
+_LOW_NIBBLES = 0x0F0F0F0F
+
+
+def _nibble_keys(rows: npt.NDArray[np.int8]) -> tuple[IntArray, list[int]]:
+    """One int64 key per row of a C-contiguous int8 array of 8 to 15 columns holding -1..14.
+
+    Each preference becomes one 4-bit digit, the low nibble of its byte (0..14, and 15 for -1).  The row
+    buffer is read four bytes at a time as big-endian words (no per-column pass and no copy of the input);
+    the words of preferences 0..3 and 4..7 fold into 32 bits with preference 0 in the top nibble, so sorted
+    keys group the rankings by first preference, and the last ``width - 8`` preferences fill the low bits.
+    Returns the keys and the bit offset of each preference's digit (for :func:`_nibble_decode`).
+    """
+    m, width = rows.shape
+    rest = width - 8
+    key = np.empty(m, dtype=np.uint64)
+    scratch = np.empty(m, dtype=np.uint32)
+
+    def word(offset: int, out: npt.NDArray[Any], nbytes: int = 4) -> None:
+        """Bytes ``offset .. offset+3`` of every row, big-endian, keeping the low nibble of the last
+        ``nbytes`` of them (a word that would reach past the row's end is read ending at the row's end)."""
+        view = np.ndarray((m,), dtype=">u4", buffer=rows, offset=offset, strides=(width,))
+        np.bitwise_and(view, np.uint32(_LOW_NIBBLES & ((1 << (8 * nbytes)) - 1)), out=out)
+
+    # Preferences 0..3 in the high nibbles, 4..7 in the low nibbles: 32 bits.
+    word(0, key)
+    key <<= np.uint64(4)
+    word(4, scratch)
+    key |= scratch
+    offsets = [28 - 8 * j for j in range(4)] + [24 - 8 * j for j in range(4)]
+    if rest:
+        if rest <= 4:
+            # The row's last four bytes, keeping the last ``rest``: preference width-1-p in byte p.
+            word(width - 4, scratch, rest)
+            shift = 8 * rest - 4
+            tail = [8 * (width - 1 - j) for j in range(8, width)]
+        else:
+            # Preferences 8..11 in the low nibbles, 12..width-1 in the high nibbles: 28 bits.
+            low = np.empty(m, dtype=np.uint32)
+            word(width - 4, scratch, rest - 4)
+            scratch <<= np.uint32(4)
+            word(8, low)
+            scratch |= low
+            del low
+            shift = 28
+            tail = [24 - 8 * (j - 8) for j in range(8, 12)]
+            tail += [8 * (width - 1 - j) + 4 for j in range(12, width)]
+        key <<= np.uint64(shift)
+        key |= scratch
+        offsets = [o + shift for o in offsets] + tail
+    return key.view(np.int64), offsets
+
+
+def _nibble_decode(keys: IntArray, offsets: Sequence[int], out: npt.NDArray[np.int8]) -> None:
+    """Write the preferences packed by :func:`_nibble_keys` into ``out`` (``out[j]`` = preference ``j``)."""
+    as_bytes = keys.astype("<i8", copy=False).view(np.uint8).reshape(keys.size, 8)
+    digits = out.view(np.uint8)
+    for j, offset in enumerate(offsets):
+        byte = as_bytes[:, offset // 8]
+        if offset % 8:
+            np.right_shift(byte, 4, out=digits[j])
+        else:
+            np.bitwise_and(byte, 15, out=digits[j])
+    # Digit 15 is "no preference": 15 -> 16 -> 0 -> 255, which is -1 as int8; digits 0..14 are unchanged.
+    digits += np.uint8(1)
+    digits &= np.uint8(15)
+    digits -= np.uint8(1)
+
+
 def _check_columns(columns: AnyIntArray, hi: int) -> None:
     """Reject a preference after a -1 and a candidate ranked twice (checked once per distinct ranking).
 
-    ``columns[j]`` holds preference ``j`` of every distinct ranking.
+    ``columns[j]`` holds preference ``j`` of every distinct ranking.  Works one column at a time in a few
+    row-sized buffers, so no temporary as large as ``columns`` is allocated.
     """
-    width = columns.shape[0]
+    width, size = columns.shape
     if width < 2:
         return
-    padding = columns < 0
-    if (padding[:-1] & ~padding[1:]).any():
-        raise InputError("a ranking has a preference after a -1 (rankings must be padded at the end)")
-    if width <= 16:
-        # Column pairs; each column's -1 padding becomes its own sentinel so padding never matches.
-        marked = columns.astype(np.int8 if hi < 100 else np.int16)
-        for j in range(width):
-            marked[j][padding[j]] = -(j + 2)
-        for j in range(width):
-            for k in range(j + 1, width):
-                if (marked[j] == marked[k]).any():
-                    raise InputError("a ranking names the same candidate more than once")
-    else:
+    need = hi + 1 + width.bit_length()  # bits for the sum of up to ``width`` values below 2**(hi + 1)
+    if need > 64 or columns.dtype.itemsize != 1:
+        padding = columns < 0
+        if (padding[:-1] & ~padding[1:]).any():
+            raise InputError("a ranking has a preference after a -1 (rankings must be padded at the end)")
         by_value = np.sort(columns, axis=0)
         if ((by_value[1:] == by_value[:-1]) & (by_value[1:] >= 0)).any():
             raise InputError("a ranking names the same candidate more than once")
+        return
+    # Candidate c becomes the bit 1 << c (padding 0); a ranking's candidates are distinct iff their bits'
+    # sum equals their bitwise OR (no carry).  ``need`` bits hold the sum without overflow.
+    acc: type[np.unsignedinteger[Any]] = np.uint16 if need <= 16 else np.uint32 if need <= 32 else np.uint64
+    one = acc(1)
+    total = np.zeros(size, dtype=acc)
+    union = np.zeros(size, dtype=acc)
+    flag = np.empty(size, dtype=acc)
+    amount = np.empty(size, dtype=np.uint8)
+    was_padding = np.zeros(size, dtype=bool)
+    is_padding = np.empty(size, dtype=bool)
+    for j in range(width):
+        column = columns[j]
+        np.less(column, 0, out=is_padding)
+        if j and np.greater(was_padding, is_padding, out=was_padding).any():
+            raise InputError("a ranking has a preference after a -1 (rankings must be padded at the end)")
+        was_padding, is_padding = is_padding, was_padding
+        np.add(column.view(np.uint8), np.uint8(1), out=amount)  # -1 wraps to 0
+        np.left_shift(one, amount, out=flag)
+        flag >>= one
+        total += flag
+        union |= flag
+    if (total != union).any():
+        raise InputError("a ranking names the same candidate more than once")
 
 
 def _sum_by(groups: npt.NDArray[np.intp], weights: IntArray, size: int) -> IntArray:
