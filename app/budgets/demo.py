@@ -121,31 +121,58 @@ def _set_up(session: Session, title: str, description: str, place_code: str, kin
     return process, popularity
 
 
+def _choose(heading: BudgetHeading, popularity: list[float], rng: random.Random) -> list[int]:
+    """Indexes of the projects one generated voter chooses (within the budget on knapsack ballots)."""
+    projects = list(heading.projects)
+    if heading.process.ballot_type_enum is BallotType.KNAPSACK:
+        order = sorted(range(len(projects)), key=lambda j: rng.random() / (0.1 + popularity[j]))
+        chosen, spent = [], 0
+        for j in order:
+            if spent + projects[j].cost_pence <= heading.amount_pence and rng.random() < 0.5 + popularity[j] / 2:
+                chosen.append(j)
+                spent += projects[j].cost_pence
+        return sorted(chosen)
+    return [j for j in range(len(projects)) if rng.random() < popularity[j]]
+
+
 def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popularity: list[float], rng: random.Random) -> None:
     """One generated online ballot per voter, inserted in bulk (the choices are valid by construction)."""
-    kind = heading.process.ballot_type_enum
     projects = list(heading.projects)
     rows, chosen_sets = [], []
     for voter in voters:
-        if kind is BallotType.KNAPSACK:
-            order = sorted(range(len(projects)), key=lambda j: rng.random() / (0.1 + popularity[j]))
-            chosen, spent = [], 0
-            for j in order:
-                if spent + projects[j].cost_pence <= heading.amount_pence and rng.random() < 0.5 + popularity[j] / 2:
-                    chosen.append(j)
-                    spent += projects[j].cost_pence
-        else:
-            chosen = [j for j in range(len(projects)) if rng.random() < popularity[j]]
+        chosen = _choose(heading, popularity, rng)
         rows.append({
             "heading_id": heading.id, "voter_id": voter.id, "channel": BallotChannel.ONLINE.value, "weight": 1,
             "receipt_hash": services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"),
             "cast_at": utcnow(), "is_spoilt": False, "replaced_count": 0,
         })
-        chosen_sets.append(sorted(chosen))
+        chosen_sets.append(chosen)
     ids = session.scalars(insert(BudgetBallot).returning(BudgetBallot.id, sort_by_parameter_order=True), rows).all()
     choices = [{"ballot_id": bid, "project_id": projects[j].id, "points": 1} for bid, chosen in zip(ids, chosen_sets, strict=True) for j in chosen]
     if choices:
         session.execute(insert(BallotChoice), choices)
+
+
+def _paper(session: Session, heading: BudgetHeading, popularity: list[float], rng: random.Random, sizes: list[int], *, accept: bool) -> int:
+    """Paper batches as officers enter them: keyed by the demo officer and, when ``accept``, keyed again by the
+    demo administrator and accepted.  Otherwise the batches wait for their second keying.  Returns the
+    number of paper ballots added."""
+    officer = session.execute(select(User).where(User.email == "officer@demo.example.org")).scalar_one()
+    second = session.execute(select(User).where(User.email == "admin@demo.example.org")).scalar_one()
+    projects = list(heading.projects)
+    added = 0
+    for number, size in enumerate(sizes, start=1):
+        batch = services.create_batch(session, officer, heading, number, size)
+        rows = [
+            services.PaperRow({}, spoilt=True) if rng.random() < 0.05
+            else services.PaperRow({projects[j].id: 1 for j in _choose(heading, popularity, rng)})
+            for _ in range(size)
+        ]
+        services.key_batch(session, officer, batch, rows)
+        if accept:
+            services.key_batch(session, second, batch, rows)
+            added += services.accept_batch(session, officer, batch)
+    return added
 
 
 def seed(session: Session) -> list[str]:
@@ -164,10 +191,11 @@ def seed(session: Session) -> list[str]:
         heading = process.headings[0]
         voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 300, 1)
         _ballots(session, heading, voters, popularity, rng)
+        paper = _paper(session, heading, popularity, rng, [25, 20], accept=True)
         services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data")
         services.run_count(session, None, heading)
         services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data")
-        lines.append(f"Budget: {FENLAND} (finished, results published; 300 demo ballots)")
+        lines.append(f"Budget: {FENLAND} (finished, results published; 300 online and {paper} paper demo ballots)")
     if SOUTH_CAMBS not in existing:
         process, popularity = _set_up(
             session, SOUTH_CAMBS,
@@ -177,7 +205,8 @@ def seed(session: Session) -> list[str]:
         )
         voters = _voters(session, "South Cambridgeshire", ["CB23 6AA", "CB24 8RA", "CB22 3HA"], 200, 301)
         _ballots(session, process.headings[0], voters, popularity, rng)
-        lines.append(f"Budget: {SOUTH_CAMBS} (voting open; 200 demo ballots; sarah@demo.example.org can vote)")
+        _paper(session, process.headings[0], popularity, rng, [12], accept=False)
+        lines.append(f"Budget: {SOUTH_CAMBS} (voting open; 200 demo ballots, a paper batch awaiting its second keying; sarah@demo.example.org can vote)")
     if not lines:
         lines.append("Budgets: demonstration budgets already present.")
     return lines

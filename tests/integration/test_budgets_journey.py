@@ -142,7 +142,7 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     html = browser.submit(f"/budgets/batches/{batch_id}/key", keyed).get_data(as_text=True)
     assert "needs keying by two different officers" in html
     html = browser.submit(f"/budgets/batches/{batch_id}/key", keyed).get_data(as_text=True)  # same officer again: a correction
-    assert len(db.session.execute(select(BudgetBallot).where(BudgetBallot.channel == "paper")).all()) == 0
+    assert len(db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == "paper")).all()) == 0
     accept = browser.client.post(f"/budgets/batches/{batch_id}/accept", data={"csrf_token": csrf_from(html)}, follow_redirects=True)
     assert "needs keying twice, by two different officers" in accept.get_data(as_text=True)
     _as(browser, second.email, PASSWORD)

@@ -94,6 +94,13 @@ def test_demo_budgets_recount_to_the_published_selection(app, demo, tmp_path):  
     fenland = db.session.execute(select(BudgetProcess).where(BudgetProcess.title == FENLAND)).scalar_one()
     south = db.session.execute(select(BudgetProcess).where(BudgetProcess.title == SOUTH_CAMBS)).scalar_one()
     assert fenland.phase == Phase.FINISHED.value and south.phase == Phase.BALLOTING.value
+    # paper ballots, keyed twice by two officers, in the finished budget; one batch awaiting its second keying
+    fen_count = services.published_count(db.session, fenland.headings[0])
+    assert fen_count.online_ballots == 300 and fen_count.paper_ballots + fen_count.spoilt_ballots == 45 and fen_count.paper_ballots >= 40
+    from app.budgets import queries
+
+    (waiting,) = queries.batches(db.session, south.headings[0])
+    assert waiting.state == "keying" and len(waiting.keyings) == 1
     # finish the South Cambridgeshire vote as an officer would
     officer = make_user(Role.OFFICER)
     advance(south, Phase.REVIEWING_BALLOTS, officer)
