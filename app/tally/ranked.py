@@ -464,29 +464,36 @@ def first_continuing(
         pos[sub] += 1
 
 
-def _advance(
-    flat: AnyIntArray,
-    fpos: IntArray,
-    rows: npt.NDArray[np.intp] | IntArray,
-    continuing: npt.NDArray[np.bool_],
-    step: int,
+def _next_continuing(
+    flat: AnyIntArray, pos: IntArray, blocked: npt.NDArray[np.bool_], step: int
 ) -> AnyIntArray:
-    """Move each of ``rows`` (whose current preference is no longer continuing) to its next preference for a
-    continuing candidate.  ``flat`` is the column-major ranking buffer, ``fpos`` each row's current flat
-    position and ``step`` the distance between consecutive preferences of a row.  Returns the new current
-    preference of each row (-1 = exhausted).  Works on local copies, then writes ``fpos`` back once.
+    """Move each flat position in ``pos`` (in place) on to the ranking's next preference for a continuing
+    candidate, or to its final -1; return those candidates (-1 = exhausted).
+
+    ``flat`` is the column-major ranking buffer and ``step`` the distance between consecutive preferences of
+    a ranking; ``blocked[c + 1]`` is true for a candidate no longer continuing (``blocked[0]``, for the
+    final -1, is false).  Loops once per preference skipped, over the rankings still skipping.
     """
-    pos = fpos[rows] + step
-    new = flat[pos]
-    # new == -1 indexes continuing[-1]; harmless, because the first condition masks it.
-    stuck = np.flatnonzero((new >= 0) & ~continuing[new])
+    pos += step
+    new = np.take(flat, pos)
+    stuck = np.flatnonzero(np.take(blocked, new + 1))
     while stuck.size:
-        pos[stuck] += step
-        cand = flat[pos[stuck]]
+        ahead = np.take(pos, stuck)
+        ahead += step
+        pos[stuck] = ahead
+        cand = np.take(flat, ahead)
         new[stuck] = cand
-        stuck = stuck[(cand >= 0) & ~continuing[cand]]
-    fpos[rows] = pos
+        stuck = stuck[np.take(blocked, cand + 1)]
     return new
+
+
+def _first_edges(first: AnyIntArray, n: int) -> list[int]:
+    """For first preferences sorted ascending: ``edges[c]`` is the first row whose first preference is at
+    least ``c`` (``c`` = 0..n)."""
+    values = np.arange(n + 1)
+    if n < np.iinfo(first.dtype).max:
+        values = values.astype(first.dtype)  # search in the array's own dtype (no widened copy of it)
+    return [int(e) for e in np.searchsorted(first, values)]
 
 
 def _columns_of(prefs: AnyIntArray) -> AnyIntArray:
@@ -512,20 +519,44 @@ def _irv_engine(
     ``columns`` is column-major with a final row of -1 (see :func:`_merge_columns`): ``columns[j, i]`` is
     preference ``j`` of ranking ``i``.  Rankings must not be empty; ``exhausted`` is measured against their
     total weight.
+
+    The ballots are kept in parcels, as in a hand count.  Each parcel holds, for its rankings, the flat
+    position of the current preference, the weight and the candidate it counts for; an elimination takes
+    the eliminated candidate's rankings out of every parcel, moves them on and makes them a new parcel.  When
+    the rankings are sorted by first preference (as :func:`_merge_columns` leaves them), each candidate's
+    first-preference ballots are a range of rows and are only materialised when the candidate is eliminated.
+    Tallies are exact integers (sums of int64 weights; bincount's float64 is exact below 2**53).
     """
     n = len(names)
     m = columns.shape[1]
     flat = np.ascontiguousarray(columns).ravel()
-    fpos = np.arange(m, dtype=np.int64)  # flat index of each ranking's current preference
-    continuing = np.array([c not in withdrawn for c in range(n)], dtype=bool)
-    # Tallies go through float64 bincount: exact, since the total weight is below 2**53.
-    wf = weights.astype(np.float64)
-    if withdrawn:
-        fpos -= m
-        _advance(flat, fpos, np.arange(m, dtype=np.int64), continuing, m)
-    current = flat[fpos]
-    live = current >= 0
-    tally = np.bincount(current[live], weights=wf[live], minlength=n).astype(np.int64)
+    continuing = [c not in withdrawn for c in range(n)]
+    blocked = np.zeros(n + 1, dtype=bool)  # blocked[c + 1]: candidate c is no longer continuing
+    for c in withdrawn:
+        blocked[c + 1] = True
+    first = flat[:m]
+    tally = [0] * n
+    ranges: list[tuple[int, int]] = []
+    parcels: list[tuple[IntArray, IntArray, AnyIntArray]] = []
+    if not withdrawn and not (first[1:] < first[:-1]).any():
+        edges = _first_edges(first, n)
+        ranges = list(zip(edges[:-1], edges[1:], strict=True))
+        starts = [s for s, e in ranges if e > s]
+        if starts:
+            sums = np.add.reduceat(weights, starts)  # each start runs to the next (empty ranges skipped)
+            for (s, e), c in zip(ranges, range(n), strict=True):
+                if e > s:
+                    tally[c] = int(sums[starts.index(s)])
+    else:
+        pos = np.arange(m, dtype=np.int64)
+        if withdrawn:
+            pos -= m
+            current = _next_continuing(flat, pos, blocked, m)
+        else:
+            current = first
+        parcels.append((pos, weights, current))
+        counted = np.bincount(current + 1, weights=weights, minlength=n + 1)
+        tally = [int(v) for v in counted[1:]]
     total = int(weights.sum())
     valid = total
     history: list[list[int]] = []
@@ -536,18 +567,18 @@ def _irv_engine(
     while True:
         number += 1
         cont_idx = [c for c in range(n) if continuing[c]]
-        votes = {names[c]: int(tally[c]) for c in cont_idx}
-        cont_total = int(sum(int(tally[c]) for c in cont_idx))
+        votes = {names[c]: tally[c] for c in cont_idx}
+        cont_total = sum(tally[c] for c in cont_idx)
         exhausted = total - cont_total
         if not cont_idx:
             rounds.append(IrvRound(number, votes, exhausted, cont_total, None, None))
             return None, rounds, lots, valid, any_tie
-        top = max(cont_idx, key=lambda c: int(tally[c]))
-        if 2 * int(tally[top]) > cont_total or len(cont_idx) == 1:
+        top = max(cont_idx, key=lambda c: tally[c])
+        if 2 * tally[top] > cont_total or len(cont_idx) == 1:
             rounds.append(IrvRound(number, votes, exhausted, cont_total, None, names[top]))
             return names[top], rounds, lots, valid, any_tie
-        low = min(int(tally[c]) for c in cont_idx)
-        lowest = [c for c in cont_idx if int(tally[c]) == low]
+        low = min(tally[c] for c in cont_idx)
+        lowest = [c for c in cont_idx if tally[c] == low]
         tie_note: str | None = None
         if len(lowest) > 1:
             any_tie = True
@@ -568,19 +599,37 @@ def _irv_engine(
         else:
             loser = lowest[0]
         rounds.append(IrvRound(number, votes, exhausted, cont_total, names[loser], None, tie_note))
-        history.append([int(v) for v in tally])
+        history.append(list(tally))
         if progress:
             import sys
 
             print(f"  round {number}: eliminated {names[loser]}", file=sys.stderr)
-        # Move the eliminated candidate's ballots to their next continuing preference.
+        # Take the eliminated candidate's ballots out of every parcel and move them on.
         continuing[loser] = False
-        moved = np.flatnonzero(current == loser)
-        new = _advance(flat, fpos, moved, continuing, m)
-        current[moved] = new
+        blocked[loser + 1] = True
+        positions: list[IntArray] = []
+        amounts: list[IntArray] = []
+        if ranges and ranges[loser][1] > ranges[loser][0]:
+            s, e = ranges[loser]
+            positions.append(np.arange(s, e, dtype=np.int64))
+            amounts.append(weights[s:e])
+        for held, held_weights, held_for in parcels:
+            taken = np.flatnonzero(held_for == loser)
+            if taken.size:
+                positions.append(np.take(held, taken))
+                amounts.append(np.take(held_weights, taken))
+        if len(positions) == 1:
+            pos, moved_weights = positions[0], amounts[0]
+        elif positions:
+            pos, moved_weights = np.concatenate(positions), np.concatenate(amounts)
+        else:
+            pos, moved_weights = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        new = _next_continuing(flat, pos, blocked, m)
+        parcels.append((pos, moved_weights, new))
         # Bin 0 collects the exhausted ballots (new == -1); bins 1..n are the candidates.
-        gained = np.bincount(new.astype(np.intp) + 1, weights=wf[moved], minlength=n + 1)
-        tally += gained[1:].astype(np.int64)
+        gained = np.bincount(new + 1, weights=moved_weights, minlength=n + 1)
+        for c in cont_idx:
+            tally[c] += int(gained[c + 1])
         tally[loser] = 0
 
 
