@@ -385,7 +385,7 @@ def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase
             latest = latest_count(session, heading)
             if latest is None:
                 raise DomainError(_("Count every heading before publishing (%(heading)s has no count).", heading=heading.name))
-            if latest.inputs_hash != ballots_hash(session, heading):
+            if not count_is_current(heading, latest, count_inputs(session, heading).election):
                 raise DomainError(_("Ballots for %(heading)s changed after its count. Run the count again.", heading=heading.name))
             counts[heading.id] = latest
     process.phase = to_phase.value
@@ -802,13 +802,27 @@ def meta_money(pence: int) -> str:
 
 
 def election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str:
-    """sha256 of the canonical pabulib export of the count's inputs (sorted ballots, sequence voter ids)."""
+    """sha256 of the canonical pabulib export of the count's inputs (projects in ranking order with costs and
+    names, the money, sorted ballots with sequence voter ids and weights, the ballot's limits) and the rule.
+
+    Descriptive names (the budget's title, the heading's and the area's names) are left out, so correcting them
+    after the count does not make the count look stale; projects cannot change once voting has started."""
+    meta = {"description": "", "rule": heading.process.pabulib_rule, "currency": "GBP"}
+    if heading.process.ballot_type == BallotType.K_APPROVAL and heading.process.max_choices:
+        meta["max_length"] = str(heading.process.max_choices)
+    text = pabulib.dumps(election, meta=meta)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _legacy_election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str:
+    """The hash as counts stored before names were left out of it (so their results stay downloadable)."""
     text = pabulib.dumps(election, meta=_meta(heading, heading.process.pabulib_rule))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def ballots_hash(session: Session, heading: BudgetHeading) -> str:
-    return election_hash(heading, count_inputs(session, heading).election)
+def count_is_current(heading: BudgetHeading, count: BudgetCount, election: tally.BudgetElection) -> bool:
+    """Whether ``count`` was made on exactly these inputs (no ballot added, replaced or removed since)."""
+    return count.inputs_hash in (election_hash(heading, election), _legacy_election_hash(heading, election))
 
 
 GREEDY_TIES = ("cost", "lot")  # ties in votes: lower cost first, then by lot with the process's seed
@@ -881,7 +895,7 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
     ``count``, VOTES anonymised (sequence numbers) and shuffled with a recorded seed."""
     inputs = count_inputs(session, heading)
     election = inputs.election
-    if election_hash(heading, election) != count.inputs_hash:
+    if not count_is_current(heading, count, election):
         raise DomainError(_("The ballots of %(heading)s changed after this count. Run the count again.", heading=heading.name))
     result = json.loads(count.result_json)
     shuffle_seed = count.seed

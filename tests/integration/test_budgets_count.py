@@ -313,3 +313,30 @@ def test_results_chart_and_table_show_the_same_figures(browser):  # type: ignore
     assert [(t, v) for t, v, _ in rows] == list(zip(labels, values, strict=True))
     assert [(t, v) for t, v, _ in rows] == [("Play area", "3"), ("Library hub", "3"), ("Planters", "1"), ("Bus shelter", "2")]  # funded first
     assert funded_in_chart == [t for t, _, strong in rows if strong] == ["Play area", "Library hub", "Planters"]
+
+
+def test_renaming_the_budget_or_its_area_after_the_count_changes_nothing_counted(browser):  # type: ignore[no-untyped-def]
+    """The inputs hash covers what is counted (projects, costs, money, ballots, rule), not names: correcting
+    the budget's title or the area's name after the count neither blocks publishing nor the recount file."""
+    process, heading = make_budget(title="Old title")
+    _cast(heading, [[0], [1]])
+    officer = make_user(Role.OFFICER)
+    advance(process, Phase.REVIEWING_BALLOTS)
+    count = services.run_count(db.session, officer, heading)
+    db.session.commit()
+    data = services.ProcessData(title="New title", description="", place=process.place, ballot_type=process.ballot_type_enum,
+                                rule=process.rule_enum, completion=process.completion_enum)
+    services.update_process(db.session, officer, process, data)
+    db.session.commit()
+    advance(process, Phase.FINISHED)  # not "ballots changed after its count"
+    heading.place.name = "Fenland District"
+    db.session.commit()
+    download = browser.get(f"/budgets/headings/{heading.id}/results.pb")
+    assert download.status_code == 200
+    text = download.get_data(as_text=True)
+    assert "New title" in text and "Fenland District" in text and count.inputs_hash in text
+    # a count stored before names were left out of the hash still matches its ballots
+    legacy = services._legacy_election_hash(heading, services.count_inputs(db.session, heading).election)
+    count.inputs_hash = legacy
+    db.session.commit()
+    assert legacy in browser.get(f"/budgets/headings/{heading.id}/results.pb").get_data(as_text=True)
