@@ -820,6 +820,11 @@ def _legacy_election_hash(heading: BudgetHeading, election: tally.BudgetElection
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def count_is_stale(session: Session, heading: BudgetHeading, count: BudgetCount | None) -> bool:
+    """Whether ballots have been added or changed since ``count`` (False when there is no count)."""
+    return count is not None and not count_is_current(heading, count, count_inputs(session, heading).election)
+
+
 def count_is_current(heading: BudgetHeading, count: BudgetCount, election: tally.BudgetElection) -> bool:
     """Whether ``count`` was made on exactly these inputs (no ballot added, replaced or removed since)."""
     return count.inputs_hash in (election_hash(heading, election), _legacy_election_hash(heading, election))

@@ -492,9 +492,10 @@ def count(heading: BudgetHeading) -> str | WResponse:
             flash(_("Count stored. Check the results before publishing."), "success")
             return redirect(url_for("budgets.results", heading_id=heading.id))
     titles = {str(p.id): p.title for p in heading.projects}
+    latest = services.latest_count(db.session, heading)
     return render_template("budgets/count.html", form=form, heading=heading, process=heading.process,
                            what_if=services.what_if(db.session, heading) if request.args.get("compare") else None, titles=titles,
-                           latest=services.latest_count(db.session, heading))
+                           latest=latest, stale=services.count_is_stale(db.session, heading, latest))
 
 
 def _shown_count(heading: BudgetHeading):  # type: ignore[no-untyped-def]
@@ -522,6 +523,7 @@ def results(heading_id: int) -> str:
         turnout=services.turnout(db.session, heading, shown), bars=bars, chart_height=chart_height,
         reasons={o.project.id: presenters.reason_text(o.reason, titles) for o in outcomes if not o.funded},
         points=heading.process.ballot_type_enum is BallotType.CUMULATIVE,
+        stale=not shown.is_published and services.count_is_stale(db.session, heading, shown),
     )
 
 

@@ -340,3 +340,26 @@ def test_renaming_the_budget_or_its_area_after_the_count_changes_nothing_counted
     count.inputs_hash = legacy
     db.session.commit()
     assert legacy in browser.get(f"/budgets/headings/{heading.id}/results.pb").get_data(as_text=True)
+
+
+def test_count_and_preview_say_when_ballots_changed_since_the_count(browser):  # type: ignore[no-untyped-def]
+    process, heading = make_budget()
+    _cast(heading, [[0], [1]])
+    advance(process, Phase.REVIEWING_BALLOTS)
+    a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
+    services.run_count(db.session, a, heading)
+    db.session.commit()
+    browser.sign_in(a.email, PASSWORD)
+    stale = "Ballots have been added or changed since this count."
+    for url in (f"/budgets/headings/{heading.id}/count", f"/budgets/headings/{heading.id}/results"):
+        assert stale not in browser.get(url).get_data(as_text=True)
+    batch = services.create_batch(db.session, a, heading, 1, 1)
+    row = [services.PaperRow({heading.projects[2].id: 1})]
+    services.key_batch(db.session, a, batch, row)
+    services.key_batch(db.session, b, batch, row)
+    services.accept_batch(db.session, a, batch)
+    db.session.commit()
+    for url in (f"/budgets/headings/{heading.id}/count", f"/budgets/headings/{heading.id}/results"):
+        assert stale in browser.get(url).get_data(as_text=True), url
+    html = browser.submit(f"/budgets/headings/{heading.id}/count", {}).get_data(as_text=True)
+    assert "Count stored." in html and stale not in html
