@@ -207,13 +207,14 @@ def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple
         raise InputError(f"rankings may hold candidate indices and -1 (no preference), found {lo}")
     dtype: type[np.signedinteger[Any]] = np.int8 if hi < 127 else np.int16 if hi < 32767 else np.int32
     small = p.astype(dtype, copy=False)
-    keep = small[:, 0] >= 0
-    if not unit:
-        keep &= w > 0
-    if not keep.all():
-        small = small[keep]
+    if not unit or int(small[:, 0].min()) < 0:
+        keep = small[:, 0] >= 0
         if not unit:
-            w = w[keep]
+            keep &= w > 0
+        if not keep.all():
+            small = small[keep]
+            if not unit:
+                w = w[keep]
     if small.shape[0] == 0:
         return np.full((width + 1, 0), -1, dtype=dtype), np.zeros(0, dtype=np.int64)
     bits = (hi + 1).bit_length()  # digits 0..hi+1 (0 = no preference)
@@ -230,22 +231,14 @@ def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple
                 key += small[:, j]  # -1 .. hi; the +1 for every digit is added below in one go
             key += sum(1 << (bits * j) for j in range(width))
         if unit:
-            # Sort in place (``key`` is ours) and count each run of equal keys.
-            key.sort()
-            first = np.empty(key.size, dtype=bool)
-            first[0] = True
-            np.not_equal(key[1:], key[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            del first
-            unique = key[starts]
-            del key
-            summed = np.empty(starts.size, dtype=np.int64)
-            np.subtract(starts[1:], starts[:-1], out=summed[:-1])
-            summed[-1] = small.shape[0] - starts[-1]
-            del starts
+            key.sort()  # in place: ``key`` is ours
         else:
-            unique, inverse = np.unique(key, return_inverse=True)
-            summed = _sum_by(inverse.ravel(), w, unique.size)
+            order = np.argsort(key)
+            key = np.take(key, order)
+            w = np.take(w, order)
+            del order
+        unique, summed = _runs(key, None if unit else w)
+        del key
         columns = np.full((width + 1, unique.size), -1, dtype=dtype)
         if nibbles:
             _nibble_decode(unique, offsets, columns[:width])
@@ -274,48 +267,55 @@ def _nibble_keys(rows: npt.NDArray[np.int8]) -> tuple[IntArray, list[int]]:
     """One int64 key per row of a C-contiguous int8 array of 8 to 15 columns holding -1..14.
 
     Each preference becomes one 4-bit digit, the low nibble of its byte (0..14, and 15 for -1).  The row
-    buffer is read four bytes at a time as big-endian words (no per-column pass and no copy of the input);
-    the words of preferences 0..3 and 4..7 fold into 32 bits with preference 0 in the top nibble, so sorted
-    keys group the rankings by first preference, and the last ``width - 8`` preferences fill the low bits.
+    buffer is read four bytes at a time as big-endian words (views: no per-column pass, no copy of the
+    input).  Preferences 0..3 (high nibbles) and 4..7 (low nibbles) fold into 32 bits with preference 0 on
+    top, so sorted keys group the rankings by first preference; the last ``rest = width - 8`` preferences
+    fill the low bits: for ``rest <= 4`` the row's last four bytes keeping the last ``rest`` (preference
+    ``width-1-p`` in byte ``p``), otherwise preferences 8..11 (low nibbles) and 12.. (high nibbles) in 28
+    bits.  Keys stay below 2**60.  Works block by block, so the scratch buffer stays small and in cache.
     Returns the keys and the bit offset of each preference's digit (for :func:`_nibble_decode`).
     """
     m, width = rows.shape
     rest = width - 8
-    key = np.empty(m, dtype=np.uint64)
-    scratch = np.empty(m, dtype=np.uint32)
 
-    def word(offset: int, out: npt.NDArray[Any], nbytes: int = 4) -> None:
-        """Bytes ``offset .. offset+3`` of every row, big-endian, keeping the low nibble of the last
-        ``nbytes`` of them (a word that would reach past the row's end is read ending at the row's end)."""
+    def word(offset: int, nbytes: int = 4) -> tuple[npt.NDArray[Any], np.uint32]:
+        """Bytes ``offset .. offset+3`` of every row as big-endian words, with the mask keeping the low
+        nibble of the last ``nbytes`` of them."""
         view = np.ndarray((m,), dtype=">u4", buffer=rows, offset=offset, strides=(width,))
-        np.bitwise_and(view, np.uint32(_LOW_NIBBLES & ((1 << (8 * nbytes)) - 1)), out=out)
+        return view, np.uint32(_LOW_NIBBLES & ((1 << (8 * nbytes)) - 1))
 
-    # Preferences 0..3 in the high nibbles, 4..7 in the low nibbles: 32 bits.
-    word(0, key)
-    key <<= np.uint64(4)
-    word(4, scratch)
-    key |= scratch
-    offsets = [28 - 8 * j for j in range(4)] + [24 - 8 * j for j in range(4)]
-    if rest:
-        if rest <= 4:
-            # The row's last four bytes, keeping the last ``rest``: preference width-1-p in byte p.
-            word(width - 4, scratch, rest)
-            shift = 8 * rest - 4
-            tail = [8 * (width - 1 - j) for j in range(8, width)]
-        else:
-            # Preferences 8..11 in the low nibbles, 12..width-1 in the high nibbles: 28 bits.
-            low = np.empty(m, dtype=np.uint32)
-            word(width - 4, scratch, rest - 4)
-            scratch <<= np.uint32(4)
-            word(8, low)
-            scratch |= low
-            del low
-            shift = 28
-            tail = [24 - 8 * (j - 8) for j in range(8, 12)]
-            tail += [8 * (width - 1 - j) + 4 for j in range(12, width)]
-        key <<= np.uint64(shift)
-        key |= scratch
-        offsets = [o + shift for o in offsets] + tail
+    head = [word(0), word(4)]
+    if rest <= 4:
+        tail = [word(width - 4, rest)] if rest else []
+        shift = 8 * rest - 4 if rest else 0
+        offsets = [8 * (width - 1 - j) for j in range(8, width)]
+    else:
+        tail = [word(width - 4, rest - 4), word(8)]
+        shift = 28
+        offsets = [24 - 8 * (j - 8) for j in range(8, 12)] + [
+            8 * (width - 1 - j) + 4 for j in range(12, width)
+        ]
+    offsets = [shift + 28 - 8 * j for j in range(4)] + [shift + 24 - 8 * j for j in range(4)] + offsets
+    key = np.empty(m, dtype=np.uint64)
+    scratch = np.empty(min(m, _BLOCK), dtype=np.uint32)
+    spare = np.empty(min(m, _BLOCK) if rest > 4 else 0, dtype=np.uint32)
+    four = np.uint32(4)
+    for a in range(0, m, _BLOCK):
+        b = min(a + _BLOCK, m)
+        k, s = key[a:b], scratch[: b - a]
+        np.bitwise_and(head[0][0][a:b], head[0][1], out=k)
+        k <<= np.uint64(4)
+        np.bitwise_and(head[1][0][a:b], head[1][1], out=s)
+        k |= s
+        if tail:
+            np.bitwise_and(tail[0][0][a:b], tail[0][1], out=s)
+            if len(tail) > 1:
+                t = spare[: b - a]
+                s <<= four
+                np.bitwise_and(tail[1][0][a:b], tail[1][1], out=t)
+                s |= t
+            k <<= np.uint64(shift)
+            k |= s
     return key.view(np.int64), offsets
 
 
@@ -376,6 +376,36 @@ def _check_columns(columns: AnyIntArray, hi: int) -> None:
         union |= flag
     if (total != union).any():
         raise InputError("a ranking names the same candidate more than once")
+
+
+#: Rows per block where the merge works block by block on small reusable buffers.
+_BLOCK = 1 << 15
+
+
+def _runs(ordered: IntArray, weights: IntArray | None) -> tuple[IntArray, IntArray]:
+    """The distinct values of sorted ``ordered`` and, for each, its count (``weights is None``) or the exact
+    sum of the ``weights`` aligned with ``ordered``.
+
+    The distinct values are compacted into the front of ``ordered`` itself (``ordered`` is consumed; the
+    result is a view of it) and unit counts overwrite the run starts, block by block, so no new array as
+    large as the input is allocated.
+    """
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first).astype(np.int64, copy=False)
+    del first
+    size = starts.size
+    for a in range(0, size, _BLOCK):  # starts[i] >= i: block a..b reads only what is not yet overwritten
+        b = min(a + _BLOCK, size)
+        ordered[a:b] = np.take(ordered, starts[a:b])
+    if weights is not None:
+        return ordered[:size], np.add.reduceat(weights, starts)
+    for a in range(0, size - 1, _BLOCK):  # counts[i] = starts[i + 1] - starts[i], in place
+        b = min(a + _BLOCK, size - 1)
+        starts[a:b] = starts[a + 1 : b + 1] - starts[a:b]
+    starts[size - 1] = ordered.size - starts[size - 1]
+    return ordered[:size], starts
 
 
 def _sum_by(groups: npt.NDArray[np.intp], weights: IntArray, size: int) -> IntArray:
