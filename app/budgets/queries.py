@@ -87,10 +87,10 @@ def heading_places(session: Session, process: BudgetProcess) -> list[Place]:
 
 
 def shortlisted_proposals(session: Session, heading: BudgetHeading) -> list[Proposal]:
-    """Shortlisted proposals in the heading's area (or below it) not yet on this heading."""
+    """Shortlisted proposals in the heading's area (or below it) that are not yet a project in any budget."""
     from app.places.queries import descendant_ids
 
-    taken = select(BudgetProject.proposal_id).where(BudgetProject.heading_id == heading.id, BudgetProject.proposal_id.is_not(None))
+    taken = select(BudgetProject.proposal_id).where(BudgetProject.proposal_id.is_not(None))  # a proposal is one project
     return list(
         session.execute(
             select(Proposal)

@@ -271,6 +271,10 @@ def heading_problems(heading: BudgetHeading) -> list[str]:
         )
     if not heading.projects:
         out.append(_("%(heading)s has no projects to vote on.", heading=heading.name))
+    for project in heading.projects:
+        if project.proposal is not None and project.proposal.hidden_at is not None:
+            out.append(_("The project “%(title)s” comes from a proposal that moderators have hidden. Remove the project, or ask them to review the proposal.",
+                         title=project.title))
     return out
 
 
@@ -339,10 +343,20 @@ def add_projects_from_proposals(session: Session, actor: Any, heading: BudgetHea
     """Shortlisted, costed proposals in the heading's area become projects (title, summary, cost)."""
     out = []
     for proposal in proposals:
-        if proposal.state != ProposalState.SHORTLISTED.value:
+        if proposal.state != ProposalState.SHORTLISTED.value or proposal.hidden_at is not None:
             raise DomainError(_("Only shortlisted proposals can go on the ballot (“%(title)s” is not).", title=proposal.title))
         if not proposal.cost_pence:
             raise DomainError(_("“%(title)s” has no cost yet. Cost it in the review first.", title=proposal.title))
+        if heading.place_id not in {p.id for p in proposal.place.lineage()}:
+            raise DomainError(_("“%(title)s” is about a place outside %(place)s.", title=proposal.title, place=heading.place.name))
+        elsewhere = session.execute(
+            select(BudgetProject).where(BudgetProject.proposal_id == proposal.id, BudgetProject.heading_id != heading.id).limit(1)
+        ).scalar_one_or_none()
+        if elsewhere is not None:
+            raise DomainError(
+                _("“%(title)s” is already a project in %(budget)s: %(heading)s.", title=proposal.title,
+                  budget=elsewhere.heading.process.title, heading=elsewhere.heading.name)
+            )
         data = ProjectData(title=proposal.title, description=proposal.summary, cost_pence=proposal.cost_pence, language=proposal.language)
         out.append(add_project(session, actor, heading, data, proposal=proposal))
     return out

@@ -17,7 +17,7 @@ from app.core.models import AuditEntry
 from app.extensions import db
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import CAMBRIDGESHIRE, FENLAND, advance, cambs, make_budget, place  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import CAMBRIDGESHIRE, FENLAND, SOUTH_CAMBS, advance, cambs, make_budget, place  # noqa: F401  (cambs is a fixture)
 
 pytestmark = pytest.mark.usefixtures("cambs")
 
@@ -215,3 +215,39 @@ def test_process_edits_keep_headings_inside_the_area_and_rules_fixed_once_voting
     assert "cannot change once voting has started" in html
     db.session.refresh(process)
     assert (process.rule, process.completion) == ("equal-shares", "add1")
+
+
+def test_a_proposal_becomes_one_project_in_its_area_and_hidden_ones_stop_the_vote(browser):  # type: ignore[no-untyped-def]
+    from app.core.db import utcnow
+    from app.proposals.models import Proposal, ProposalState
+
+    wisbech = place("DEMO-PAR-WIS")
+    cambourne_area = place(SOUTH_CAMBS)
+    lido = Proposal(title="Wisbech lido repairs", summary="Fix the lido", place_id=wisbech.id, state=ProposalState.SHORTLISTED.value, costing_pence=2_000_00)
+    elsewhere = Proposal(title="Cambourne trees", summary="Trees", place_id=cambourne_area.id, state=ProposalState.SHORTLISTED.value, costing_pence=1_000_00)
+    db.session.add_all([lido, elsewhere])
+    db.session.commit()
+    officer = make_user(Role.OFFICER)
+    county_process, county = make_budget(phase=Phase.REVIEWING, place_code=CAMBRIDGESHIRE, title="County fund")
+    district_process, district = make_budget(phase=Phase.REVIEWING, title="District fund")
+    services.add_projects_from_proposals(db.session, officer, county, [lido])
+    db.session.commit()
+    # the same proposal is not offered, nor accepted, for a second heading
+    browser.sign_in(officer.email, PASSWORD)
+    page = browser.get(f"/budgets/headings/{district.id}/from-proposals").get_data(as_text=True)
+    assert "Wisbech lido repairs" not in page and "Cambourne trees" not in page  # taken; and outside Fenland
+    with pytest.raises(DomainError, match="already a project in County fund: Cambridgeshire"):
+        services.add_projects_from_proposals(db.session, officer, district, [lido])
+    db.session.rollback()
+    with pytest.raises(DomainError, match="is about a place outside Fenland"):
+        services.add_projects_from_proposals(db.session, officer, district, [elsewhere])
+    db.session.rollback()
+    # moderators hide the proposal: the county budget cannot open its vote with it on the ballot
+    db.session.get(Proposal, lido.id).hidden_at = utcnow()
+    db.session.commit()
+    html = browser.get(f"/budgets/{county_process.id}").get_data(as_text=True)
+    assert "The project “Wisbech lido repairs” comes from a proposal that moderators have hidden." in html
+    with pytest.raises(DomainError, match="moderators have hidden"):
+        advance(county_process, Phase.BALLOTING, officer)
+    db.session.rollback()
+    advance(district_process, Phase.BALLOTING, officer)  # the other budget is unaffected
