@@ -51,6 +51,27 @@ def reason_text(reason: dict[str, Any] | None, titles: dict[str, str]) -> str:
     return _("It was not funded.")
 
 
+def lot_texts(lots: list[dict[str, Any]], titles: dict[str, str], seed: int) -> list[str]:
+    """Each tie the count settled by lot, in plain language (the draw is repeatable with the published seed)."""
+
+    def names(ids: Any) -> str:
+        return ", ".join(f"“{titles.get(str(i), str(i))}”" for i in ids)
+
+    out = []
+    for lot in lots:
+        tied, chosen = lot.get("tied", []), str(lot.get("chosen", ""))
+        if lot.get("purpose") == "order":
+            out.append(_("%(projects)s had the same votes and cost. A draw by lot with the seed %(seed)d put them in this order: %(order)s.",
+                         projects=names(tied), seed=seed, order=names(chosen.split(","))))
+        elif lot.get("purpose") == "fund":
+            out.append(_("At step %(step)d of Equal Shares, %(projects)s were tied. A draw by lot with the seed %(seed)d chose %(chosen)s.",
+                         step=int(lot.get("stage", 0)), projects=names(tied), seed=seed, chosen=names([chosen])))
+        else:
+            out.append(_("%(projects)s were tied. A draw by lot with the seed %(seed)d chose %(chosen)s.",
+                         projects=names(tied), seed=seed, chosen=names(chosen.split(","))))
+    return out
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str

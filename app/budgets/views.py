@@ -524,6 +524,7 @@ def results(heading_id: int) -> str:
         reasons={o.project.id: presenters.reason_text(o.reason, titles) for o in outcomes if not o.funded},
         points=heading.process.ballot_type_enum is BallotType.CUMULATIVE,
         stale=not shown.is_published and services.count_is_stale(db.session, heading, shown),
+        lots=presenters.lot_texts(result.get("lots", []), titles, shown.seed),
     )
 
 

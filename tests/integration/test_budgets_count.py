@@ -363,3 +363,26 @@ def test_count_and_preview_say_when_ballots_changed_since_the_count(browser):  #
         assert stale in browser.get(url).get_data(as_text=True), url
     html = browser.submit(f"/budgets/headings/{heading.id}/count", {}).get_data(as_text=True)
     assert "Count stored." in html and stale not in html
+
+
+def test_results_say_which_ties_were_decided_by_lot(browser):  # type: ignore[no-untyped-def]
+    process, heading = make_budget(projects=[("Bench", 1_000_00), ("Bin", 1_000_00), ("Mural", 3_000_00)], amount=2_000_00, seed=3)
+    _cast(heading, [[0, 1, 2]] * 2)
+    advance(process, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), heading)
+    db.session.commit()
+    advance(process, Phase.FINISHED)
+    html = browser.get(f"/budgets/headings/{heading.id}/results").get_data(as_text=True)
+    result = json.loads(services.published_count(db.session, heading).result_json)
+    (lot,) = result["lots"]
+    titles = {str(p.id): p.title for p in heading.projects}
+    order = ", ".join(f"“{titles[i]}”" for i in lot["chosen"].split(","))
+    assert "Ties decided by lot" in html
+    assert f"“Bench”, “Bin” had the same votes and cost. A draw by lot with the seed 3 put them in this order: {order}." in html.replace("&#34;", '"')
+    process2, plain = make_budget(projects=[("Bench", 1_000_00), ("Mural", 3_000_00)], title="No ties")
+    _cast(plain, [[0], [0, 1]])
+    advance(process2, Phase.REVIEWING_BALLOTS)
+    services.run_count(db.session, make_user(Role.OFFICER), plain)
+    db.session.commit()
+    advance(process2, Phase.FINISHED)
+    assert "Ties decided by lot" not in browser.get(f"/budgets/headings/{plain.id}/results").get_data(as_text=True)
