@@ -585,7 +585,7 @@ def _irv_engine(
         else:
             current = first
         parcels.append((pos, weights, current))
-        counted = np.bincount(current + 1, weights=weights, minlength=n + 1)
+        counted = np.bincount(current + 1, weights=weights.astype(np.float64), minlength=n + 1)
         tally = [int(v) for v in counted[1:]]
     total = int(weights.sum())
     valid = total
@@ -656,8 +656,9 @@ def _irv_engine(
             pos, moved_weights = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         new = _next_continuing(flat, pos, blocked, m)
         parcels.append((pos, moved_weights, new))
-        # Bin 0 collects the exhausted ballots (new == -1); bins 1..n are the candidates.
-        gained = np.bincount(new + 1, weights=moved_weights, minlength=n + 1)
+        # Bin 0 collects the exhausted ballots (new == -1); bins 1..n are the candidates.  (Weights are
+        # converted first: bincount converts int64 weights itself several times more slowly.)
+        gained = np.bincount(new + 1, weights=moved_weights.astype(np.float64), minlength=n + 1)
         for c in cont_idx:
             tally[c] += int(gained[c + 1])
         tally[loser] = 0
