@@ -32,11 +32,14 @@ def _export(heading: BudgetHeading, tmp_path: Path) -> tuple[Path, frozenset[str
     return path, frozenset(json.loads(count.result_json)["selected"])
 
 
-def _recount_cli(path: Path, seed: int, published: frozenset[str]) -> None:
-    """``python -m app.tally pb FILE --check`` (exit 1 on any difference from the 'selected' column)."""
+def _recount_cli(path: Path, seed: int, published: frozenset[str], rule: str | None = None, completion: str | None = None) -> None:
+    """``python -m app.tally pb FILE --check`` (exit 1 on any difference from the 'selected' column), with the
+    rule from the file's META and, when given, named on the command line as ``--rule R --completion C``."""
     pb = pabulib.read(path)
     assert pb.official_selected() == published
     assert tally_main(["pb", str(path), "--check", "--seed", str(seed)]) == 0
+    if rule is not None:
+        assert tally_main(["pb", str(path), "--rule", rule, "--completion", completion or "none", "--check", "--seed", str(seed)]) == 0
 
 
 def _points_times_cost(instance: Any, profile: Any, ballot: Any, project: Any, precomputed_values: Any) -> Any:
@@ -139,7 +142,7 @@ def test_demo_budgets_recount_to_the_published_selection(app, demo, tmp_path):  
         pb = pabulib.read(path)
         assert len(pb.election.ballots) >= 200
         assert len(published) >= 3
-        _recount_cli(path, process.seed, published)
+        _recount_cli(path, process.seed, published, process.rule, process.completion)
         theirs = _pabutools(path, process.rule, process.completion)
         assert theirs == published, process.title
         _every_unfunded_project_has_its_reason(app, heading)
@@ -212,7 +215,7 @@ def test_random_budgets_recount_to_the_published_selection(app, tmp_path):  # ty
         db.session.commit()
         advance(process, Phase.FINISHED, officer)
         path, published = _export(heading, tmp_path)
-        _recount_cli(path, process.seed, published)
+        _recount_cli(path, process.seed, published, rule.value, completion.value)
         _every_unfunded_project_has_its_reason(app, heading)
         if kind is BallotType.KNAPSACK:
             assert f"\nmax_sum_cost;{services.meta_money(heading.amount_pence)}\n" in path.read_text(encoding="utf-8")
