@@ -55,7 +55,7 @@ def lot_texts(lots: list[dict[str, Any]], titles: dict[str, str], seed: int) -> 
     """Each tie the count settled by lot, in plain language (the draw is repeatable with the published seed)."""
 
     def names(ids: Any) -> str:
-        return ", ".join(f"“{titles.get(str(i), str(i))}”" for i in ids)
+        return ", ".join(_("“%(title)s”", title=titles.get(str(i), str(i))) for i in ids)
 
     out = []
     for lot in lots:
