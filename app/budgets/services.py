@@ -140,7 +140,7 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     """Save a process's details.  Its ballot, rule and area are fixed once voting has started; while it is
     set up, its area may change only to one that still contains every heading's area."""
     _check_process(data)
-    _lock_process(session, process, read=True)
+    _lock_process(session, process, read=False)  # it updates the row: take the write lock at once (no upgrade deadlock)
     before = {key: getattr(process, key) for key in _rules_of(data)}
     after = _rules_of(data)
     if before != after and not policy.phase_allows(process, policy.EDIT_SETUP):
