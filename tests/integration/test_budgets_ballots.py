@@ -271,3 +271,15 @@ def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  #
         services.accept_batch(db.session, a, batch)
     db.session.rollback()
     assert _count(heading) == 0
+
+
+def test_ballot_page_says_how_to_become_able_to_vote(browser):  # type: ignore[no-untyped-def]
+    _, heading = make_budget()
+    url = f"/budgets/headings/{heading.id}/ballot"
+    html = browser.get(url).get_data(as_text=True)
+    assert "Sign in to vote." in html and f'href="/auth/sign-in?next=/budgets/headings/{heading.id}/ballot"' in html
+    homeless = make_user()
+    browser.sign_in(homeless.email, PASSWORD)
+    html = browser.get(url).get_data(as_text=True)
+    assert "Add your home postcode to your account" in html and 'href="/auth/account#postcode"' in html
+    assert 'id="postcode"' in browser.get("/auth/account").get_data(as_text=True)
