@@ -276,3 +276,103 @@ def test_array_path_equals_object_path(e: RankedElection, seed: int) -> None:
     assert a.winner == b.winner
     assert a.rounds == b.rounds
     assert a.lots == b.lots
+
+
+# ----------------------------------------------------------------------------------------------------
+# The bulk merge in each of its layouts (4-bit words read from int8 rows for 8..15 columns, packed int64
+# keys, np.unique on rows), over more rows than one working block, and the parcel engine on its output.
+
+
+def random_prefs(rng: np.random.Generator, m: int, n: int, width: int, shortest: int = 0) -> np.ndarray:
+    """``m`` rankings of ``n`` candidates padded with -1 to ``width`` columns (lengths shortest..min(n, width))."""
+    prefs = np.argsort(rng.random((m, n)) + np.linspace(0.0, 2.0, n), axis=1)[:, :width]
+    if n < width:
+        prefs = np.hstack([prefs, np.full((m, width - n), -1)])
+    lengths = rng.integers(shortest, min(n, width) + 1, size=m)
+    prefs[np.arange(width)[None, :] >= lengths[:, None]] = -1
+    return prefs
+
+
+def merged_reference(prefs: np.ndarray, weights: np.ndarray | None) -> dict[tuple[int, ...], int]:
+    kept = prefs[:, 0] >= 0
+    if weights is not None:
+        kept &= weights > 0
+    rows, inverse = np.unique(prefs[kept], axis=0, return_inverse=True)
+    sums = np.bincount(
+        inverse.ravel(), weights=None if weights is None else weights[kept], minlength=len(rows)
+    )
+    return {tuple(int(x) for x in r): int(s) for r, s in zip(rows, sums, strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("n", "width", "dtype"),
+    [
+        (n, w, np.int8)
+        for n, w in [(3, 1), (5, 3), (8, 7), (8, 8), (10, 9), (10, 10), (12, 12), (15, 13), (15, 15)]
+    ]
+    + [(6, 16, np.int8), (10, 10, np.int64), (10, 10, np.int16), (40, 12, np.int8), (300, 10, np.int64)],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_merge_arrays_every_layout(n: int, width: int, dtype: type, weighted: bool) -> None:
+    rng = np.random.default_rng(n * 100 + width)
+    m = 70_001  # more than two working blocks
+    prefs = random_prefs(rng, m, n, width).astype(dtype)
+    weights = rng.integers(0, 4, size=m) if weighted else None
+    rows, sums = merge_arrays(prefs, weights)
+    assert sums.dtype == np.int64
+    got = {tuple(int(x) for x in r): int(s) for r, s in zip(rows, sums, strict=True)}
+    assert got == merged_reference(prefs, weights)
+
+
+@pytest.mark.parametrize(
+    ("n", "width", "dtype"), [(10, 10, np.int8), (15, 13, np.int8), (5, 4, np.int64), (300, 10, np.int64)]
+)
+def test_merge_arrays_rejects_bad_rows_in_every_layout(n: int, width: int, dtype: type) -> None:
+    rng = np.random.default_rng(1)
+    prefs = random_prefs(rng, 40_000, n, width, shortest=3)
+    row = 33_333
+    twice = prefs.copy()
+    twice[row, 2] = twice[row, 0]
+    gap = prefs.copy()
+    gap[row, 1] = -1
+    below = prefs.copy()
+    below[row, 2] = -2
+    for bad, message in [(twice, "more than once"), (gap, "after a -1"), (below, "found -2")]:
+        with pytest.raises(InputError, match=message):
+            merge_arrays(bad.astype(dtype))
+    weights = np.ones(len(prefs), dtype=np.int64)
+    weights[row] = -1
+    with pytest.raises(InputError, match="negative"):
+        merge_arrays(prefs.astype(dtype), weights)
+    with pytest.raises(InputError, match="only 2 candidates"):
+        count_irv_arrays(["A", "B"], prefs.astype(dtype))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    elections(max_candidates=12),
+    st.integers(min_value=8, max_value=15),
+    st.integers(min_value=0, max_value=10**6),
+)
+def test_wide_int8_array_path_equals_reference(e: RankedElection, width: int, seed: int) -> None:
+    # int8 rows of 8..15 columns take the 4-bit word layout; the engine then counts rankings sorted by
+    # first preference (first preferences as row ranges).
+    rows = [list(b.ranking) for b in e.ballots for _ in range(b.weight)]
+    random.Random(seed).shuffle(rows)
+    width = max(width, len(e.candidates))
+    prefs = np.full((len(rows), width), -1, dtype=np.int8)
+    for i, r in enumerate(rows):
+        prefs[i, : len(r)] = r
+    result = count_irv_arrays(e.candidates, prefs, seed=seed)
+    ref_winner, ref_rounds = reference_irv(
+        len(e.candidates), [(b.ranking, b.weight) for b in e.ballots], random.Random(seed)
+    )
+    assert result.winner == (None if ref_winner is None else e.candidates[ref_winner])
+    assert [(dict(r.votes), r.exhausted, r.eliminated) for r in result.rounds] == [
+        (
+            {e.candidates[c]: v for c, v in votes.items()},
+            exhausted,
+            None if loser is None else e.candidates[loser],
+        )
+        for votes, exhausted, loser in ref_rounds
+    ]
