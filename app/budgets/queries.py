@@ -3,6 +3,9 @@ when a draft would be shown to someone who may not see it (restricted content is
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -103,6 +106,19 @@ def shortlisted_proposals(session: Session, heading: BudgetHeading) -> list[Prop
             .order_by(Proposal.title)
         ).scalars()
     )
+
+
+def phase_history(session: Session, process: BudgetProcess) -> dict[str, datetime]:
+    """When the process actually entered each stage, from the audit log (the latest entry for a stage)."""
+    from app.core.models import AuditEntry
+
+    rows = session.execute(
+        select(AuditEntry.data_json, AuditEntry.created_at)
+        .where(AuditEntry.action == "budget.phase", AuditEntry.object_type == BudgetProcess.__tablename__,
+               AuditEntry.object_id == str(process.id))
+        .order_by(AuditEntry.id)
+    ).all()
+    return {json.loads(data).get("to"): at for data, at in rows}
 
 
 def batches(session: Session, heading: BudgetHeading) -> list[PaperBatch]:

@@ -174,6 +174,8 @@ def test_every_phase_change_is_audited_and_made_only_by_officers(browser):  # ty
     assert _audit("budget.phase")[-1]["reason"] == "Committee approved"
     entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase")).scalars().all()
     assert {e.actor_id for e in entries} == {officer.id}
+    html = browser.get(f"/budgets/{process.id}").get_data(as_text=True)
+    assert "<th scope=\"col\">Happened</th>" in html and "Not yet" not in html
 
 
 def _process_form(process, **changes):  # type: ignore[no-untyped-def]
@@ -251,3 +253,11 @@ def test_a_proposal_becomes_one_project_in_its_area_and_hidden_ones_stop_the_vot
         advance(county_process, Phase.BALLOTING, officer)
     db.session.rollback()
     advance(district_process, Phase.BALLOTING, officer)  # the other budget is unaffected
+
+
+def test_timetable_shows_when_each_stage_happened(browser):  # type: ignore[no-untyped-def]
+    process, _ = make_budget(phase=Phase.BALLOTING)
+    html = browser.get(f"/budgets/{process.id}").get_data(as_text=True)
+    rows = html.split("<caption class=\"visually-hidden\">Timetable</caption>", 1)[1].split("</table>", 1)[0]
+    assert rows.count("Not yet") == 2  # voting has not closed; no results
+    assert rows.count("<td><span class=\"muted\">") == 2 and rows.count("<tr>") == 6
