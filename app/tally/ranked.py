@@ -239,7 +239,8 @@ def _merge_columns(prefs: npt.ArrayLike, weights: npt.ArrayLike | None) -> tuple
             del order
         unique, summed = _runs(key, None if unit else w)
         del key
-        columns = np.full((width + 1, unique.size), -1, dtype=dtype)
+        columns = np.empty((width + 1, unique.size), dtype=dtype)  # rows 0..width-1 are all written below
+        columns[width] = -1
         if nibbles:
             _nibble_decode(unique, offsets, columns[:width])
         else:
