@@ -93,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Plackett-Luce rankings of uniform length 1..n"
     )
     if whole:
-        print("pyrankvote counts the same ballots (it needs one Python object per ballot: allow ~10 s and ~400 MB).")
+        print(
+            "pyrankvote counts the same ballots (it needs one Python object per ballot: allow ~10 s and ~400 MB)."
+        )
     else:
         print(f"pyrankvote counts only the first {len(sample):,} of the same ballots (a sample).")
 
