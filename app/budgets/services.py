@@ -396,6 +396,13 @@ def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase
     counts: dict[int, BudgetCount] = {}
     if to_phase is Phase.FINISHED:
         for heading in process.headings:
+            pending = session.execute(
+                select(PaperBatch.number).where(PaperBatch.heading_id == heading.id, PaperBatch.state == BatchState.KEYING.value)
+                .order_by(PaperBatch.number).limit(1)
+            ).scalar_one_or_none()
+            if pending is not None:
+                raise DomainError(_("Paper batch %(number)d of %(heading)s is still being keyed. Accept it, or discard it if it was started in error, before publishing.",
+                                    number=pending, heading=heading.name))
             latest = latest_count(session, heading)
             if latest is None:
                 raise DomainError(_("Count every heading before publishing (%(heading)s has no count).", heading=heading.name))
@@ -583,6 +590,7 @@ def check_receipt(session: Session, code: str) -> ReceiptStatus | None:
 
 
 def create_batch(session: Session, actor: Any, heading: BudgetHeading, number: int, size: int) -> PaperBatch:
+    _lock_process(session, heading.process, read=True)
     if not policy.phase_allows(heading, policy.KEY_PAPER):
         raise DomainError(_("Paper ballots can be entered only while voting is open or ballots are being reviewed."))
     if number is None or number < 1:
@@ -633,6 +641,7 @@ class PaperRow:
 def key_batch(session: Session, actor: Any, batch: PaperBatch, rows: list[PaperRow]) -> PaperKeying:
     """Record ``actor``'s keying of a whole batch (their own earlier keying is replaced: that is how a
     mismatch is resolved).  A second keying must be by a different officer (a database constraint)."""
+    _lock_process(session, batch.heading.process, read=True)
     if batch.state != BatchState.KEYING.value:
         raise DomainError(_("This batch has been accepted; it cannot be keyed again."))
     if not policy.phase_allows(batch.heading, policy.KEY_PAPER):

@@ -260,15 +260,20 @@ def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  #
     db.session.rollback()
     assert _count(heading) == 0
 
-    with Session(db.engine) as other:
+    with Session(db.engine) as other:  # the other officer discards the paper batch, counts and publishes
         p = other.get(BudgetProcess, process.id)
+        services.discard_batch(other, None, other.get(type(batch), batch.id))
         services.run_count(other, None, p.headings[0])
         services.advance_phase(other, None, p, Phase.FINISHED)
         other.commit()
     # a stale copy, as a request that loaded the process before the other officer finished it holds
     set_committed_value(heading.process, "phase", Phase.REVIEWING_BALLOTS.value)
+    with pytest.raises(DomainError, match="only when voting has closed"):
+        services.run_count(db.session, a, heading)
+    db.session.rollback()
+    set_committed_value(heading.process, "phase", Phase.REVIEWING_BALLOTS.value)
     with pytest.raises(DomainError, match="only while voting is open"):
-        services.accept_batch(db.session, a, batch)
+        services.create_batch(db.session, a, heading, 2, 1)
     db.session.rollback()
     assert _count(heading) == 0
 

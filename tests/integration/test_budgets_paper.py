@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role
 from app.budgets import services
-from app.budgets.models import BallotType, BudgetBallot, PaperKeying, Phase
+from app.budgets.models import BallotType, BudgetBallot, PaperBatch, PaperKeying, Phase
 from app.core.errors import DomainError
 from app.extensions import db
 from tests.factories import PASSWORD, make_user
@@ -85,8 +85,9 @@ def test_paper_pages(browser):  # type: ignore[no-untyped-def]
     assert "You gave 6 points" in html and "There is a problem" in html
     html = browser.submit(f"/budgets/batches/{batch_id}/key", {f"b1_p{p[0]}": "3", f"b1_p{p[1]}": "2"}).get_data(as_text=True)
     assert "Your keying of batch 2 is saved" in html and "needs keying by two different officers" in html
-    # closed once the process finishes
+    # closed once the process finishes (the half-keyed batch is discarded first: it would stop publishing)
     advance(process, Phase.REVIEWING_BALLOTS)
+    services.discard_batch(db.session, officer, db.session.get(PaperBatch, batch_id))
     services.run_count(db.session, officer, heading)
     db.session.commit()
     advance(process, Phase.FINISHED)
@@ -94,13 +95,12 @@ def test_paper_pages(browser):  # type: ignore[no-untyped-def]
     resident = make_user(postcode="PE13 1AG")
     browser.sign_out()
     browser.sign_in(resident.email, PASSWORD)
-    assert browser.get(f"/budgets/batches/{batch_id}").status_code == 403
+    assert browser.get(f"/budgets/headings/{heading.id}/paper").status_code == 403
 
 
 def test_a_batch_started_in_error_is_discarded_before_acceptance(browser):  # type: ignore[no-untyped-def]
     import json
 
-    from app.budgets.models import PaperBatch
     from app.core.models import AuditEntry
     from tests.conftest import csrf_from
 
@@ -133,13 +133,18 @@ def test_a_batch_started_in_error_is_discarded_before_acceptance(browser):  # ty
         services.discard_batch(db.session, a, batch)
     db.session.rollback()
     assert db.session.execute(select(BudgetBallot).where(BudgetBallot.paper_batch_id == batch.id)).scalar_one().channel == "paper"
-    # and once the process has finished, nothing is discarded
+    # a batch still being keyed stops the results being published, until it is accepted or discarded
     other = services.create_batch(db.session, a, heading, 4, 1)
     db.session.commit()
     advance(process, Phase.REVIEWING_BALLOTS)
     services.run_count(db.session, a, heading)
     db.session.commit()
+    with pytest.raises(DomainError, match="Paper batch 4 of Fenland is still being keyed"):
+        advance(process, Phase.FINISHED)
+    db.session.rollback()
+    services.discard_batch(db.session, a, other)
+    db.session.commit()
     advance(process, Phase.FINISHED)
-    assert browser.client.post(f"/budgets/batches/{other.id}/discard", data={"csrf_token": csrf_from(page)}).status_code == 403
-    with pytest.raises(DomainError, match="only while voting is open"):
-        services.discard_batch(db.session, a, other)
+    # and once the process has finished, batches are closed
+    assert browser.client.post(f"/budgets/batches/{batch.id}/discard", data={"csrf_token": csrf_from(page)}).status_code == 403
+    assert browser.get(f"/budgets/batches/{batch.id}").status_code == 403

@@ -4,6 +4,7 @@ data and for seeded random budgets of every ballot type and rule."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from app.auth.models import Role
 from app.budgets import services
 from app.budgets.demo import FENLAND, SOUTH_CAMBS
 from app.budgets.models import BallotType, BudgetHeading, BudgetProcess, Completion, Phase, Rule
+from app.core.errors import DomainError
 from app.extensions import db
 from app.tally.__main__ import main as tally_main
 from app.tally.formats import pabulib
@@ -27,8 +29,6 @@ def _export(heading: BudgetHeading, tmp_path: Path) -> tuple[Path, frozenset[str
     assert count is not None
     path = tmp_path / f"heading-{heading.id}.pb"
     path.write_text(services.export_pabulib(db.session, heading, count), encoding="utf-8")
-    import json
-
     return path, frozenset(json.loads(count.result_json)["selected"])
 
 
@@ -130,9 +130,18 @@ def test_demo_budgets_recount_to_the_published_selection(app, demo, tmp_path):  
 
     (waiting,) = queries.batches(db.session, south.headings[0])
     assert waiting.state == "keying" and len(waiting.keyings) == 1
-    # finish the South Cambridgeshire vote as an officer would
+    # finish the South Cambridgeshire vote as an officer would: close it, key the waiting batch a second time
+    # (publishing is refused while it waits), accept it, count
     officer = make_user(Role.OFFICER)
     advance(south, Phase.REVIEWING_BALLOTS, officer)
+    services.run_count(db.session, officer, south.headings[0])
+    db.session.commit()
+    with pytest.raises(DomainError, match="Paper batch 1 of South Cambridgeshire is still being keyed"):
+        advance(south, Phase.FINISHED, officer)
+    db.session.rollback()
+    rows = [services.PaperRow.from_json(r) for r in json.loads(waiting.keyings[0].content_json)]
+    services.key_batch(db.session, officer, waiting, rows)
+    assert services.accept_batch(db.session, officer, waiting) == 12
     services.run_count(db.session, officer, south.headings[0])
     db.session.commit()
     advance(south, Phase.FINISHED, officer)
