@@ -379,6 +379,26 @@ def _transition_proposal(session: Session, actor: Any, proposal: Proposal, to_st
     transition(session, actor, proposal, to_state, reason=reason)
 
 
+def publish_problems(session: Session, process: BudgetProcess) -> list[str]:
+    """What stops the results being published, in plain words (empty when every heading is ready): a paper
+    batch still being keyed, a heading not counted, or ballots changed since a heading's count."""
+    out = []
+    for heading in process.headings:
+        pending = session.execute(
+            select(PaperBatch.number).where(PaperBatch.heading_id == heading.id, PaperBatch.state == BatchState.KEYING.value)
+            .order_by(PaperBatch.number).limit(1)
+        ).scalar_one_or_none()
+        if pending is not None:
+            out.append(_("Paper batch %(number)d of %(heading)s is still being keyed. Accept it, or discard it if it was started in error, before publishing.",
+                         number=pending, heading=heading.name))
+        latest = latest_count(session, heading)
+        if latest is None:
+            out.append(_("Count every heading before publishing (%(heading)s has no count).", heading=heading.name))
+        elif not count_is_current(heading, latest, count_inputs(session, heading).election):
+            out.append(_("Ballots for %(heading)s changed after its count. Run the count again.", heading=heading.name))
+    return out
+
+
 def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase: Phase, reason: str | None = None) -> None:
     """Move to the next phase, if its guards hold.  Opening the vote puts linked proposals on the ballot;
     finishing publishes every heading's latest count and marks linked proposals selected or not."""
@@ -395,20 +415,10 @@ def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase
             raise DomainError(" ".join(problems))
     counts: dict[int, BudgetCount] = {}
     if to_phase is Phase.FINISHED:
-        for heading in process.headings:
-            pending = session.execute(
-                select(PaperBatch.number).where(PaperBatch.heading_id == heading.id, PaperBatch.state == BatchState.KEYING.value)
-                .order_by(PaperBatch.number).limit(1)
-            ).scalar_one_or_none()
-            if pending is not None:
-                raise DomainError(_("Paper batch %(number)d of %(heading)s is still being keyed. Accept it, or discard it if it was started in error, before publishing.",
-                                    number=pending, heading=heading.name))
-            latest = latest_count(session, heading)
-            if latest is None:
-                raise DomainError(_("Count every heading before publishing (%(heading)s has no count).", heading=heading.name))
-            if not count_is_current(heading, latest, count_inputs(session, heading).election):
-                raise DomainError(_("Ballots for %(heading)s changed after its count. Run the count again.", heading=heading.name))
-            counts[heading.id] = latest
+        problems = publish_problems(session, process)
+        if problems:
+            raise DomainError(" ".join(problems))
+        counts = {h.id: c for h in process.headings if (c := latest_count(session, h)) is not None}
     process.phase = to_phase.value
     process.phase_changed_at = utcnow()
     session.flush()

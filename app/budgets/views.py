@@ -98,7 +98,9 @@ def show(process_id: int) -> str:
     phase_form = forms.PhaseForm(to_phase=nxt.value if nxt else None)
     return render_template("budgets/show.html", process=process, phase_form=phase_form, next_phase=nxt,
                            problems=[p for h in process.headings for p in services.heading_problems(h)],
-                           accepting_proposals=policy.accepts_proposals(process), started=queries.phase_history(db.session, process))
+                           accepting_proposals=policy.accepts_proposals(process), started=queries.phase_history(db.session, process),
+                           publish_problems=services.publish_problems(db.session, process)
+                           if nxt is Phase.FINISHED and policy.is_officer(current_user) else [])
 
 
 @bp.route("/<int:process_id>/edit", methods=["GET", "POST"])

@@ -148,3 +148,25 @@ def test_a_batch_started_in_error_is_discarded_before_acceptance(browser):  # ty
     # and once the process has finished, batches are closed
     assert browser.client.post(f"/budgets/batches/{batch.id}/discard", data={"csrf_token": csrf_from(page)}).status_code == 403
     assert browser.get(f"/budgets/batches/{batch.id}").status_code == 403
+
+
+def test_process_page_lists_what_stops_publishing(browser):  # type: ignore[no-untyped-def]
+    process, heading = make_budget()
+    officer = make_user(Role.OFFICER)
+    services.create_batch(db.session, officer, heading, 9, 2)
+    db.session.commit()
+    advance(process, Phase.REVIEWING_BALLOTS)
+    browser.sign_in(officer.email, PASSWORD)
+    html = browser.get(f"/budgets/{process.id}").get_data(as_text=True)
+    assert "Before the results can be published:" in html
+    assert "Paper batch 9 of Fenland is still being keyed." in html and "Fenland has no count" in html
+    services.discard_batch(db.session, officer, queries_batches(heading)[0])
+    services.run_count(db.session, officer, heading)
+    db.session.commit()
+    assert "Before the results can be published:" not in browser.get(f"/budgets/{process.id}").get_data(as_text=True)
+
+
+def queries_batches(heading):  # type: ignore[no-untyped-def]
+    from app.budgets import queries
+
+    return queries.batches(db.session, heading)
