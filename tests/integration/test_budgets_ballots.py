@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -288,3 +289,63 @@ def test_ballot_page_says_how_to_become_able_to_vote(browser):  # type: ignore[n
     html = browser.get(url).get_data(as_text=True)
     assert "Add your home postcode to your account" in html and 'href="/auth/account#postcode"' in html
     assert 'id="postcode"' in browser.get("/auth/account").get_data(as_text=True)
+
+
+def test_closing_the_vote_while_ballots_are_cast(app):  # type: ignore[no-untyped-def]
+    """Ten residents cast while an officer closes the vote: each cast either lands before the close or is
+    refused with the plain reason; none is recorded after it (PostgreSQL threads)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers on one file; the phase is re-read under the lock in "
+                    "test_guards_read_the_phase_afresh_when_another_officer_has_moved_it")
+    from app.auth.models import Role
+    from app.budgets.models import BudgetProcess
+
+    process, heading = make_budget()
+    people = [make_user(postcode="PE13 1AG") for _ in range(10)]  # each holds a connection: the pool has 15
+    officer = make_user(Role.OFFICER)
+    heading_id, process_id, officer_id = heading.id, process.id, officer.id
+    project = heading.projects[0].id
+    barrier = threading.Barrier(11)
+    outcomes: list[str] = []
+
+    def cast(i: int, voter_id: int) -> None:
+        with app.app_context():
+            try:
+                h = db.session.get(BudgetHeading, heading_id)
+                assert h is not None and h.process.phase == Phase.BALLOTING.value  # loaded before the close
+                barrier.wait(timeout=30)
+                time.sleep(0.015 * i)  # spread the casts around the moment of closing
+                services.cast_ballot(db.session, db.session.get(User, voter_id), h, {project: 1})
+                db.session.commit()
+                outcomes.append("cast")
+            except DomainError as exc:
+                db.session.rollback()
+                outcomes.append("refused" if "Voting is not open" in exc.message else exc.message)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    def close() -> None:
+        with app.app_context():
+            try:
+                p = db.session.get(BudgetProcess, process_id)
+                barrier.wait(timeout=30)
+                services.advance_phase(db.session, db.session.get(User, officer_id), p, Phase.REVIEWING_BALLOTS)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=cast, args=(i, u.id)) for i, u in enumerate(people)] + [threading.Thread(target=close)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert set(outcomes) <= {"cast", "refused"} and len(outcomes) == 10, outcomes
+    db.session.expire_all()
+    closed = db.session.get(BudgetProcess, process_id)
+    assert closed.phase == Phase.REVIEWING_BALLOTS.value
+    cast_at = list(db.session.execute(select(BudgetBallot.cast_at).where(BudgetBallot.heading_id == heading_id)).scalars())
+    assert len(cast_at) == outcomes.count("cast")
+    assert all(t <= closed.phase_changed_at for t in cast_at)
