@@ -518,6 +518,29 @@ def _fill(ballot: BudgetBallot, choices: dict[int, int]) -> None:
     ballot.choices = [BallotChoice(project_id=pid, points=pts) for pid, pts in sorted(choices.items())]
 
 
+def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | None:
+    """Why ``voter`` may not vote in ``heading`` now (see :func:`app.budgets.policy.vote_refusal`), and also when
+    they already voted in this budget for an area they no longer live in: a resident who moves during the
+    vote keeps the ballots cast for their old area, may still vote in the headings covering both areas (the
+    county's), but not in their new area's heading: one home area in each budget."""
+    refusal = policy.vote_refusal(voter, heading)
+    if refusal is not None:
+        return refusal
+    lineage = {p.id for p in voter.home_place.lineage()}
+    for other in session.execute(
+        select(BudgetHeading)
+        .join(BudgetBallot, BudgetBallot.heading_id == BudgetHeading.id)
+        .where(BudgetHeading.process_id == heading.process_id, BudgetBallot.voter_id == voter.id)
+        .order_by(BudgetHeading.id)
+    ).scalars():
+        if other.place_id not in lineage and heading.place_id not in {p.id for p in other.place.lineage()}:
+            return _(
+                "You have already voted in %(other)s in this budget, for an area you no longer live in. Each person votes for one home area in a budget.",
+                other=other.name,
+            )
+    return None
+
+
 def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: dict[int, int]) -> str:
     """Record ``voter``'s ballot (replacing an earlier one in place) and return a new receipt code.
 
@@ -525,7 +548,7 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     inside a SAVEPOINT and it retries as an update of the winner's row.
     """
     _lock_process(session, heading.process, read=True)
-    refusal = policy.vote_refusal(voter, heading)
+    refusal = vote_refusal(session, voter, heading)
     if refusal:
         raise DomainError(refusal)
     check = check_choices(heading, choices)

@@ -167,7 +167,7 @@ def heading(heading_id: int) -> str:
     return render_template(
         "budgets/heading.html", heading=heading, process=heading.process,
         totals=queries.ballot_totals(db.session, heading) if policy.is_officer(current_user) else None,
-        refusal=policy.vote_refusal(current_user, heading), results_visible=policy.may_see_results(current_user, heading),
+        refusal=services.vote_refusal(db.session, current_user, heading), results_visible=policy.may_see_results(current_user, heading),
     )
 
 
@@ -346,7 +346,7 @@ def ballot(heading_id: int) -> str | WResponse:
     heading = queries.heading_or_404(heading_id)
     process = heading.process
     cumulative = process.ballot_type_enum is BallotType.CUMULATIVE
-    refusal = policy.vote_refusal(current_user, heading)
+    refusal = services.vote_refusal(db.session, current_user, heading)
     existing = services.ballot_of(db.session, current_user, heading)
     form_class = forms.ballot_form_class(heading.projects, cumulative, process.max_points)
     if request.method == "GET" and existing is not None:

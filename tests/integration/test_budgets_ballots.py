@@ -349,3 +349,38 @@ def test_closing_the_vote_while_ballots_are_cast(app):  # type: ignore[no-untype
     cast_at = list(db.session.execute(select(BudgetBallot.cast_at).where(BudgetBallot.heading_id == heading_id)).scalars())
     assert len(cast_at) == outcomes.count("cast")
     assert all(t <= closed.phase_changed_at for t in cast_at)
+
+
+def test_a_resident_who_moves_during_the_vote_votes_for_one_home_area(browser):  # type: ignore[no-untyped-def]
+    from app.auth.models import Role
+    from tests.factories_budgets import FENLAND
+
+    officer = make_user(Role.OFFICER)
+    process, county = make_budget(place_code=CAMBRIDGESHIRE, phase=Phase.REVIEWING, title="County fund", actor=officer)
+    districts = {}
+    for code in (FENLAND, SOUTH_CAMBS):
+        h = services.add_heading(db.session, officer, process, place(code), "", 1_000_00)
+        services.add_pot(db.session, officer, h, "Grant", 1_000_00)
+        services.add_project(db.session, officer, h, services.ProjectData(f"{code} benches", "", 500_00))
+        districts[code] = h
+    db.session.commit()
+    advance(process, Phase.BALLOTING, officer)
+    _, elsewhere = make_budget(place_code=SOUTH_CAMBS, title="Another budget")
+    voter = make_user(postcode="PE13 1AG")  # Wisbech, Fenland
+    services.cast_ballot(db.session, voter, districts[FENLAND], {districts[FENLAND].projects[0].id: 1})
+    services.cast_ballot(db.session, voter, county, {county.projects[0].id: 1})
+    db.session.commit()
+    voter.home_place_id = place(SOUTH_CAMBS).id  # they move to South Cambridgeshire and update their postcode
+    db.session.commit()
+    south = districts[SOUTH_CAMBS]
+    with pytest.raises(DomainError, match="You have already voted in Fenland in this budget, for an area you no longer live in."):
+        services.cast_ballot(db.session, voter, south, {south.projects[0].id: 1})
+    db.session.rollback()
+    browser.sign_in(voter.email, PASSWORD)
+    html = browser.get(f"/budgets/headings/{south.id}/ballot").get_data(as_text=True)
+    assert "You have already voted in Fenland in this budget" in html and 'name="cast"' not in html
+    # the county-wide heading is still theirs (a replacement), and other budgets are unaffected
+    services.cast_ballot(db.session, voter, county, {county.projects[1].id: 1})
+    services.cast_ballot(db.session, voter, elsewhere, {elsewhere.projects[0].id: 1})
+    db.session.commit()
+    assert _count(south) == 0 and _count(county) == 1 and _count(elsewhere) == 1
