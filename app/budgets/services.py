@@ -704,7 +704,8 @@ def key_batch(session: Session, actor: Any, batch: PaperBatch, rows: list[PaperR
                 session.flush()
         except IntegrityError:
             raise DomainError(_("Another officer keyed this batch at the same moment. Reload the page and try again.")) from None
-    audit.record(session, "budget.paper_batch_keyed", actor=actor, obj=batch, data={"entry": mine.entry})
+    audit.record(session, "budget.paper_batch_keyed", actor=actor, obj=batch,
+                 data={"entry": mine.entry, "content_sha256": hashlib.sha256(content.encode("utf-8")).hexdigest()})
     return mine
 
 
@@ -757,7 +758,10 @@ def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
             session.flush()
     except IntegrityError:
         raise DomainError(_("This batch has already been accepted.")) from None
-    audit.record(session, "budget.paper_batch_accepted", actor=actor, obj=batch, data={"ballots": len(rows), "spoilt": sum(r.spoilt for r in rows)})
+    content = batch.keyings[0].content_json
+    audit.record(session, "budget.paper_batch_accepted", actor=actor, obj=batch, data={
+        "ballots": len(rows), "spoilt": sum(r.spoilt for r in rows), "content_sha256": hashlib.sha256(content.encode("utf-8")).hexdigest(),
+    })
     return len(rows)
 
 

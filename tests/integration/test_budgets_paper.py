@@ -56,6 +56,18 @@ def test_double_keying_mismatch_resolution_and_accept(app):  # type: ignore[no-u
     assert services.batch_mismatches(batch) == []
     assert services.accept_batch(db.session, c, batch) == 3
     db.session.commit()
+    # the audit log holds a fingerprint of each keying and of what was accepted: the accepted one is the agreed one
+    import json
+
+    from app.core.models import AuditEntry
+
+    def logged(action: str) -> list[dict]:  # type: ignore[type-arg]
+        rows = db.session.execute(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).scalars()
+        return [json.loads(e.data_json) for e in rows]
+
+    keyed, accepted = logged("budget.paper_batch_keyed"), logged("budget.paper_batch_accepted")
+    assert len(keyed) == 4 and accepted[-1]["content_sha256"] == keyed[3]["content_sha256"] == keyed[1]["content_sha256"]
+    assert keyed[2]["content_sha256"] != keyed[1]["content_sha256"]  # the mistaken keying
     paper = list(db.session.execute(select(BudgetBallot).where(BudgetBallot.paper_batch_id == batch.id).order_by(BudgetBallot.batch_position)).scalars())
     assert [(x.channel, x.is_spoilt, sorted(ch.project_id for ch in x.choices)) for x in paper] == [
         ("paper", False, sorted([p[0], p[3]])), ("paper", False, []), ("paper", True, []),
