@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.budgets.models import Phase
 from app.budgets.services import ProjectOutcome
 from app.core.i18n import money
 
@@ -49,6 +50,18 @@ def reason_text(reason: dict[str, Any] | None, titles: dict[str, str]) -> str:
     if code == "comparison":
         return _("Equal Shares would have funded it, but more voters preferred the result of counting by most votes.")
     return _("It was not funded.")
+
+
+def phase_effect(phase: Phase) -> str:
+    """What moving into ``phase`` switches on and off, for the officer confirming the move."""
+    return {
+        Phase.DRAFTING: "",
+        Phase.ACCEPTING_PROPOSALS: _("The budget becomes public, and residents are invited to propose projects."),
+        Phase.REVIEWING: _("The invitation to propose projects closes. Officers review and cost the proposals and put shortlisted ones on the ballot."),
+        Phase.BALLOTING: _("Voting opens. From now on, headings, funding pots and projects cannot change."),
+        Phase.REVIEWING_BALLOTS: _("Voting closes: no more ballots can be cast online. Paper ballots can still be entered, and officers count the votes."),
+        Phase.FINISHED: _("The results of every heading are published to everyone, with the file for recounting them, and proposals on the ballot are marked selected or not."),
+    }[phase]
 
 
 def lot_texts(lots: list[dict[str, Any]], titles: dict[str, str], seed: int) -> list[str]:

@@ -95,8 +95,7 @@ def new() -> str | WResponse:
 def show(process_id: int) -> str:
     process = queries.process_or_404(process_id)
     nxt = process.phase_enum.next
-    phase_form = forms.PhaseForm(to_phase=nxt.value if nxt else None)
-    return render_template("budgets/show.html", process=process, phase_form=phase_form, next_phase=nxt,
+    return render_template("budgets/show.html", process=process, next_phase=nxt,
                            problems=[p for h in process.headings for p in services.heading_problems(h)],
                            accepting_proposals=policy.accepts_proposals(process), started=queries.phase_history(db.session, process),
                            publish_problems=services.publish_problems(db.session, process)
@@ -119,9 +118,21 @@ def edit(process: BudgetProcess) -> str | WResponse:
     return render_template("budgets/process_form.html", form=form, process=process)
 
 
-@bp.route("/<int:process_id>/phase", methods=["POST"])
+@bp.route("/<int:process_id>/phase", methods=["GET", "POST"])
 @requires(Permission.BUDGET_MANAGE, load=queries.process_or_404)
 def phase(process: BudgetProcess) -> str | WResponse:
+    """Confirm, then make, the move to the next stage (stages never go back, so it is never a single click)."""
+    nxt = process.phase_enum.next
+    if request.method == "GET":
+        if nxt is None:
+            return redirect(url_for("budgets.show", process_id=process.id))
+        problems: list[str] = []
+        if nxt is Phase.BALLOTING:
+            problems = [p for h in process.headings for p in services.heading_problems(h)]
+        elif nxt is Phase.FINISHED:
+            problems = services.publish_problems(db.session, process)
+        return render_template("budgets/phase_confirm.html", process=process, next_phase=nxt, form=forms.PhaseForm(to_phase=nxt.value),
+                               effect=presenters.phase_effect(nxt), problems=problems)
     form = forms.PhaseForm()
     if form.validate_on_submit():
         try:

@@ -31,8 +31,10 @@ def _as(browser, email, password=PW):  # type: ignore[no-untyped-def]
 
 
 def _phase(browser, process_id, to):  # type: ignore[no-untyped-def]
-    """Press the "next stage" button on the process page (its form posts to /phase)."""
-    page = browser.get(f"/budgets/{process_id}").get_data(as_text=True)
+    """Follow the "next stage" button on the process page to its confirmation page, and confirm."""
+    assert f'href="/budgets/{process_id}/phase"' in browser.get(f"/budgets/{process_id}").get_data(as_text=True)
+    page = browser.get(f"/budgets/{process_id}/phase").get_data(as_text=True)
+    assert "Stages only move forward: this cannot be undone." in page and f'name="to_phase" value="{to}"' in page
     return browser.client.post(f"/budgets/{process_id}/phase", data={"csrf_token": csrf_from(page), "to_phase": to}, follow_redirects=True)
 
 

@@ -261,3 +261,26 @@ def test_timetable_shows_when_each_stage_happened(browser):  # type: ignore[no-u
     rows = html.split("<caption class=\"visually-hidden\">Timetable</caption>", 1)[1].split("</table>", 1)[0]
     assert rows.count("Not yet") == 2  # voting has not closed; no results
     assert rows.count("<td><span class=\"muted\">") == 2 and rows.count("<tr>") == 6
+
+
+def test_moving_to_the_next_stage_is_confirmed_on_its_own_page(browser):  # type: ignore[no-untyped-def]
+    process, heading = make_budget(phase=Phase.REVIEWING)
+    officer = make_user(Role.OFFICER)
+    browser.sign_in(officer.email, PASSWORD)
+    html = browser.get(f"/budgets/{process.id}/phase").get_data(as_text=True)
+    assert "<h1>Move to the next stage: Voting open</h1>" in html
+    assert "Voting opens. From now on, headings, funding pots and projects cannot change." in html
+    assert "The move will be refused until" not in html and 'name="to_phase" value="balloting"' in html
+    advance(process, Phase.REVIEWING_BALLOTS, officer)
+    html = browser.get(f"/budgets/{process.id}/phase").get_data(as_text=True)
+    assert "The results of every heading are published to everyone" in html
+    assert "The move will be refused until these are put right:" in html and "Fenland has no count" in html
+    services.run_count(db.session, officer, heading)
+    db.session.commit()
+    html = browser.submit(f"/budgets/{process.id}/phase", {"to_phase": "finished", "reason": "Approved by committee"}).get_data(as_text=True)
+    assert "The budget is now in the “Finished” stage." in html
+    assert browser.get(f"/budgets/{process.id}/phase").status_code == 302  # nothing after "finished"
+    browser.sign_out()
+    resident = make_user(postcode="PE13 1AG")
+    browser.sign_in(resident.email, PASSWORD)
+    assert browser.get(f"/budgets/{process.id}/phase").status_code == 403
