@@ -179,6 +179,7 @@ def heading(heading_id: int) -> str:
         "budgets/heading.html", heading=heading, process=heading.process,
         totals=queries.ballot_totals(db.session, heading) if policy.is_officer(current_user) else None,
         refusal=services.vote_refusal(db.session, current_user, heading), results_visible=policy.may_see_results(current_user, heading),
+        voted=services.ballot_of(db.session, current_user, heading) is not None,
     )
 
 

@@ -384,3 +384,15 @@ def test_a_resident_who_moves_during_the_vote_votes_for_one_home_area(browser): 
     services.cast_ballot(db.session, voter, elsewhere, {elsewhere.projects[0].id: 1})
     db.session.commit()
     assert _count(south) == 0 and _count(county) == 1 and _count(elsewhere) == 1
+
+
+def test_heading_page_says_whether_you_have_voted(browser):  # type: ignore[no-untyped-def]
+    _, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    browser.sign_in(voter.email, PASSWORD)
+    html = browser.get(f"/budgets/headings/{heading.id}").get_data(as_text=True)
+    assert ">Vote</a>" in html and "You have voted here." not in html
+    services.cast_ballot(db.session, voter, heading, {heading.projects[0].id: 1})
+    db.session.commit()
+    html = browser.get(f"/budgets/headings/{heading.id}").get_data(as_text=True)
+    assert "You have voted here." in html and "See or change your vote" in html
