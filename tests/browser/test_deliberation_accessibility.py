@@ -59,3 +59,42 @@ def test_comment_form_error_state_has_no_axe_violations(live_site, chromium):  #
     crawler.check_current("comment form with errors")
     context.close()
     assert crawler.violations == []
+
+
+def test_moderation_review_and_a_suspended_accounts_notifications_have_no_axe_violations(live_site, chromium):  # noqa: F811
+    """Runs last in this module: it suspends a demo account on this module's own demo site."""
+    import re
+
+    context = chromium.new_context()
+    page = context.new_page()
+    _sign_in(page, live_site, "moderator@demo.example.org")
+    crawler = Crawler(page, live_site)
+    page.goto(live_site + "/deliberation/moderation")
+    reviews = [h for h in page.eval_on_selector_all("main a[href]", "els => els.map(e => e.getAttribute('href'))")
+               if re.fullmatch(r"/deliberation/moderation/(comment|debate|proposal)/\d+", h)]
+    assert reviews, "the demo's moderation queue links to no review page"
+    page.goto(live_site + reviews[0])
+    assert "Moderation review" in page.content()
+    crawler.check_current("moderation review")
+    page.goto(live_site + "/deliberation/moderation?q=dev%40demo")
+    account = page.eval_on_selector("main a[href^='/deliberation/moderation/accounts/']", "e => e.getAttribute('href')")
+    page.goto(live_site + account)
+    page.check("input[value=suspend]")
+    page.fill("#reason", "Repeated personal remarks after a warning.")
+    page.click("main button[type=submit]")
+    assert "account has been updated" in page.content()
+    context.close()
+    found = list(crawler.violations)
+
+    context = chromium.new_context()  # axe needs JavaScript; the pages themselves have none
+    page = context.new_page()
+    _sign_in(page, live_site, "dev@demo.example.org")
+    crawler = Crawler(page, live_site)
+    page.goto(live_site + "/deliberation/notifications")
+    assert "Your account is suspended" in page.content() and "Repeated personal remarks" in page.content()
+    crawler.check_current("notifications of a suspended account")
+    page.goto(live_site + "/proposals/1")
+    crawler.check_current("proposal page for a suspended account")
+    context.close()
+    found += crawler.violations
+    assert found == [], "\n".join(found)

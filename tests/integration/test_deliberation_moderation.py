@@ -192,6 +192,7 @@ def test_a_suspended_account_reads_its_notifications_and_why_but_writes_nothing(
     assert "Repeated &lt;b&gt;insults&lt;/b&gt; after a warning." in page and "<b>insults" not in page
     assert "A moderator suspended your account" in page
     assert "Author commented on" in page
+    assert "notification settings" not in page  # the account pages are closed to a suspended account: no dead link
     # Marking one's own notifications read is not participation: it is allowed.
     browser.submit("/deliberation/notifications", {})
     unread = db.session.execute(select(Notification).where(Notification.user_id == troll.id, Notification.read_at.is_(None))).all()
