@@ -43,9 +43,12 @@ def current_membership(user: Any, space: Space) -> SpaceMembership | None:
 
 
 def may_view_space(user: Any, space: Space | None) -> bool:
-    """Public spaces: everyone.  Restricted spaces: their current members only."""
+    """Public spaces: everyone.  Restricted spaces: their current members only; an officers' working group, only
+    those of its members who are still council staff."""
     if space is None or not space.is_restricted:
         return True
+    if space.kind == SpaceKind.WORKING_GROUP.value and not is_officer(user):
+        return False
     return current_membership(user, space) is not None
 
 

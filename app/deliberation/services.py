@@ -139,6 +139,8 @@ def add_member(
     user = accounts.find_by_email(session, email)
     if user is None or user.is_deleted:
         raise DomainError(_("There is no account with that email address."), field="email")
+    if space.kind == SpaceKind.WORKING_GROUP.value and not policy.is_officer(user):
+        raise DomainError(_("Only council staff can be members of an officers' working group."), field="email")
     if term_ends_on is None and space.kind == SpaceKind.COALITION.value:
         term_ends_on = add_years(started_on, COALITION_TERM_YEARS)
     if term_ends_on is not None and term_ends_on < started_on:

@@ -83,10 +83,12 @@ def test_restricted_space_is_404_for_non_members_on_every_url(browser):
 
 
 def test_officer_manages_spaces_and_memberships(browser):
-    officer, resident = make_user(Role.OFFICER), make_user(name="New Member")
+    officer, resident = make_user(Role.OFFICER), make_user(name="A Resident")
     browser.sign_in(resident.email, PASSWORD)
     assert browser.get("/deliberation/spaces/new").status_code == 403
     browser.sign_out()
+    # An officers' working group takes council staff only.
+    staff = make_user(Role.OFFICER, name="New Member")
     browser.sign_in(officer.email, PASSWORD)
     html = browser.submit("/deliberation/spaces/new", {"name": "Officers working group on libraries", "kind": "working_group",
                                                       "description": ""}).get_data(as_text=True)
@@ -94,6 +96,11 @@ def test_officer_manages_spaces_and_memberships(browser):
     space = db.session.execute(select(Space)).scalar_one()
     assert space.is_restricted and space.kind == "working_group"
     today = utcnow().date()
+    html = browser.submit(f"/deliberation/spaces/{space.slug}/members", {
+        "email": resident.email, "role": "member", "started_on": today.isoformat(), "term_ends_on": ""}).get_data(as_text=True)
+    assert "Only council staff can be members of an officers&#39; working group." in html
+    assert db.session.execute(select(SpaceMembership)).first() is None
+    resident = staff
     html = browser.submit(f"/deliberation/spaces/{space.slug}/members", {
         "email": resident.email, "role": "member", "started_on": today.isoformat(), "term_ends_on": ""}).get_data(as_text=True)
     assert "New Member is now a member" in html

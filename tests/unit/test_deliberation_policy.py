@@ -190,7 +190,8 @@ def test_comment_policy_table_by_proposal_state(people, state, hidden):
 @pytest.mark.parametrize("membership", ["none", "current", "ended", "not yet begun"])
 def test_space_policy_table_by_kind_and_membership(people, kind, membership):
     """role × kind of space × the resident's membership × action → allowed (the resident, id 2, holds the
-    membership; nobody else is a member).  A public space is open to all; any other kind is members only."""
+    membership; nobody else is a member).  A public space is open to all; any other kind is members only, and an
+    officers' working group is for council staff only (a resident's membership row gives no access)."""
     today = utcnow().date()
     spans = {"current": (today - timedelta(days=5), None), "ended": (today - timedelta(days=800), today - timedelta(days=1)),
              "not yet begun": (today + timedelta(days=3), None)}
@@ -201,7 +202,7 @@ def test_space_policy_table_by_kind_and_membership(people, kind, membership):
     for role in ROLES:
         active = role not in ("anonymous", "suspended")
         officer = role in ("officer", "administrator")
-        member = role == "resident" and membership == "current"
+        member = role == "resident" and membership == "current" and kind is not SpaceKind.WORKING_GROUP
         sees = not restricted or member
         assert may_view_space(people[role], space) is sees, role
         assert may_view_debate(people[role], debate) is sees, role
@@ -214,3 +215,11 @@ def test_space_policy_table_by_kind_and_membership(people, kind, membership):
         ]
         for permission, obj, allowed in expected:
             assert can(permission, obj, user=people[role]) is allowed, (role, permission.value)
+
+
+def test_an_officers_working_group_is_for_officers_only(people):
+    today = utcnow().date()
+    group = Space(id=1, slug="wg", name="WG", kind=SpaceKind.WORKING_GROUP.value, is_restricted=True, memberships=[
+        SpaceMembership(user_id=n, started_on=today) for n in range(1, 7)])  # everyone holds a membership row
+    for role in ROLES:
+        assert may_view_space(people[role], group) is (role in ("officer", "administrator")), role
