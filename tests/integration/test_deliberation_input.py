@@ -76,6 +76,11 @@ def _audit_note(action: str) -> str | None:
     return None if entry is None else json.loads(entry.data_json).get("note")
 
 
+def _assisted(c: Ctx) -> dict[str, Any]:
+    return {"title": "By post", "summary": "S", "need": "N", "solution": "S", "place_id": c.place.id, "cost_estimate": "",
+            "channel": "paper", "contributor": "offline", "publish": "y"}
+
+
 @dataclass
 class Field:
     id: str
@@ -170,6 +175,13 @@ FIELDS = [
           "The update must be 10,000 characters or fewer",
           lambda c: _newest(ProposalEvent, ProposalEvent.text) if _newest(ProposalEvent, ProposalEvent.kind) == "update" else None,
           lambda c: [(None, f"/proposals/{c.selected.id}")], other=lambda c: {"happened_on": TODAY}),
+    Field("proposer's name (assisted entry)", "officer", lambda c: "/proposals/assisted", "contributor_name", 120,
+          "The name must be 120 characters or fewer", lambda c: _newest(OfflineContributor, OfflineContributor.name),
+          lambda c: [(None, f"/proposals/{_newest(Proposal, Proposal.id)}")], other=lambda c: _assisted(c)),
+    Field("contact note (assisted entry)", "officer", lambda c: "/proposals/assisted", "contact_note", 200,
+          "The contact note must be 200 characters or fewer", lambda c: _newest(OfflineContributor, OfflineContributor.contact_note),
+          lambda c: [("officer", f"/proposals/{_newest(Proposal, Proposal.id)}")],
+          other=lambda c: {**_assisted(c), "contributor_name": "Margaret Hill"}),
     Field("topic name", "officer", lambda c: "/proposals/topics", "name", 120,
           "The name must be 120 characters or fewer", lambda c: _newest(Topic, Topic.name),
           lambda c: [("officer", "/proposals/topics"), (None, "/proposals/")]),
