@@ -21,7 +21,7 @@ def _open_ballot(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/budgets/")
     page.click(f"main a:text-is('{SOUTH}')")
     page.click("main table a:text-is('South Cambridgeshire')")
-    page.click("main a:text-is('Vote')")
+    page.click("main a[href$='/ballot']")  # "Vote", or "See or change your vote" once voted
     assert "<h1>Vote: South Cambridgeshire</h1>" in page.content()
 
 
