@@ -144,7 +144,14 @@ def update_preferences(session: Session, user: User, prefs: Preferences) -> None
     if prefs.postcode and normalise_postcode(prefs.postcode) != user.postcode:
         user.home_place = place_for_postcode(session, prefs.postcode)
         user.postcode = normalise_postcode(prefs.postcode)
-    user.display_name = prefs.display_name.strip()
+    name = prefs.display_name.strip()
+    if user.is_suspended and name != (user.display_name or ""):
+        # A suspended account keeps its settings and its right to leave, but not a new public name.
+        raise DomainError(
+            _("While your account is suspended you cannot change the name other people see."),
+            field="display_name",
+        )
+    user.display_name = name
     user.locale = prefs.locale or None
     user.notify_email = prefs.notify_email
     user.notify_replies = prefs.notify_replies

@@ -23,7 +23,7 @@ from app.auth.models import Role, User
 from app.core.errors import DomainError, render_error
 from app.core.forms import attach_error, safe_next
 from app.core.mail import send_mail
-from app.core.permissions import Permission, member, public, requires
+from app.core.permissions import Permission, public, requires, signed_in
 from app.extensions import db, limiter
 
 
@@ -136,7 +136,7 @@ def reset_password(token: str) -> str | Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@member
+@signed_in
 def account() -> str | Response:
     user: User = current_user  # type: ignore[assignment]
     form = AccountForm(obj=user)
@@ -164,7 +164,7 @@ def account() -> str | Response:
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
-@member
+@signed_in
 def delete_account() -> str | Response:
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -203,3 +203,24 @@ def test_sign_in_returns_to_the_page_asked_for(browser, demo):
         data={"csrf_token": token, "email": "tom@demo.example.org", "password": "folkmoot-demo"},
     )
     assert resp.headers["Location"].endswith("/auth/account")
+
+
+def test_suspended_account_keeps_its_settings_and_may_leave(browser, demo):
+    """A suspension stops taking part, not reading one's settings, changing language, or deleting the account."""
+    user = db.session.execute(select(User).where(User.email == "dev@demo.example.org")).scalar_one()
+    name, postcode = user.display_name, user.postcode
+    user.is_suspended = True
+    db.session.commit()
+    browser.sign_in("dev@demo.example.org", "folkmoot-demo")
+    assert browser.get("/auth/account").status_code == 200
+    resp = browser.submit("/auth/account", {"display_name": "A new public name", "postcode": postcode, "locale": "pl"})
+    assert "While your account is suspended you cannot change the name other people see." in resp.get_data(as_text=True)
+    db.session.refresh(user)
+    assert (user.display_name, user.locale) == (name, None)  # nothing half-saved
+    resp = browser.submit("/auth/account", {"display_name": name, "postcode": postcode, "locale": "pl"})
+    assert resp.status_code == 200
+    db.session.refresh(user)
+    assert user.locale == "pl"
+    resp = browser.submit("/auth/account/delete", {"password": "folkmoot-demo"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).is_deleted
