@@ -45,8 +45,9 @@ MAX_TOPIC = 120
 MAX_CONTRIBUTOR_NAME = 120
 MAX_CONTACT_NOTE = 200
 
-# The support threshold after which a published proposal is flagged for officer review: set
-# PROPOSAL_SUPPORT_THRESHOLD in the app config (views pass it in); None means no threshold.
+# The support threshold after which a published proposal is flagged for officer review comes from
+# app.proposals.thresholds (a process's own threshold, or the site-wide PROPOSAL_SUPPORT_THRESHOLD setting;
+# the view passes it in); None means no threshold.
 DEFAULT_SUPPORT_THRESHOLD: int | None = None
 
 
@@ -384,7 +385,13 @@ def post_update(session: Session, officer: User, proposal: Proposal, text: str, 
 # --- supports -------------------------------------------------------------------------------------
 
 
-def support(session: Session, user: User, proposal: Proposal, threshold: int | None = DEFAULT_SUPPORT_THRESHOLD) -> bool:
+def support(
+    session: Session,
+    user: User,
+    proposal: Proposal,
+    threshold: int | None = DEFAULT_SUPPORT_THRESHOLD,
+    threshold_source: str = "",
+) -> bool:
     """Add ``user``'s support; False (and no error) when they had already supported it.
 
     There is no "already supported?" read first: the insert runs in a SAVEPOINT and the database's unique
@@ -419,7 +426,10 @@ def support(session: Session, user: User, proposal: Proposal, threshold: int | N
         if flagged.rowcount == 1:
             set_committed_value(proposal, "flagged_for_review_at", now)
             audit.record(
-                session, "proposal.flagged_for_review", obj=proposal, data={"supports": count, "threshold": threshold}
+                session,
+                "proposal.flagged_for_review",
+                obj=proposal,
+                data={"supports": count, "threshold": threshold, "set_by": threshold_source or "site"},
             )
     return True
 

@@ -15,7 +15,7 @@ from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, public, requires
 from app.extensions import db
-from app.proposals import bp, queries, services
+from app.proposals import bp, queries, services, thresholds
 from app.proposals.forms import (
     AssistedEntryForm,
     ConfirmForm,
@@ -152,6 +152,7 @@ def show(proposal_id: int) -> str:
         next_states=services.next_states(current_user, proposal) if current_user.is_authenticated else [],
         has_supported=services.has_supported(db.session, current_user, proposal),
         supportable=proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None,
+        threshold=_threshold(proposal) if proposal.state == ProposalState.PUBLISHED.value else None,
         confirm_form=ConfirmForm(),
         review_form=review_form,
         update_form=UpdateForm(formdata=None, happened_on=utcnow().date()),
@@ -219,15 +220,23 @@ def post_update(proposal: Proposal) -> str | Response:
     return render_template("proposals/update.html", form=form, proposal=proposal)
 
 
+def _threshold(proposal: Proposal) -> thresholds.Threshold | None:
+    return thresholds.threshold_for(
+        db.session, proposal, current_app.config.get("PROPOSAL_SUPPORT_THRESHOLD", services.DEFAULT_SUPPORT_THRESHOLD)
+    )
+
+
 @bp.route("/<int:proposal_id>/support", methods=["GET", "POST"])
 @requires(Permission.PROPOSAL_SUPPORT, load=proposal_or_404)
 def support(proposal: Proposal) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
+            rule = _threshold(proposal)
             added = services.support(
                 db.session, current_user, proposal,  # type: ignore[arg-type]
-                threshold=current_app.config.get("PROPOSAL_SUPPORT_THRESHOLD", services.DEFAULT_SUPPORT_THRESHOLD),
+                threshold=rule.supports if rule else None,
+                threshold_source=rule.source if rule else "",
             )
         except DomainError as exc:
             _fail(form, exc)

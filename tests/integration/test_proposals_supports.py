@@ -3,6 +3,7 @@ an exact count, only at supportable stages, and the threshold that flags a propo
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -151,3 +152,35 @@ def test_no_threshold_means_no_flag(world: World):
     db.session.commit()
     db.session.refresh(proposal)
     assert proposal.flagged_for_review_at is None
+
+
+def test_the_lowest_threshold_applies_and_the_page_says_so(browser, app, world: World):
+    from app.proposals import thresholds
+
+    proposal = make_proposal(world.author, world.place("T-NW"), S.PUBLISHED, title="Threshold shown")
+    calls: list[int] = []
+
+    def call_for_ideas(session, p):  # a feature's source: here, one call covering every proposal
+        calls.append(p.id)
+        return [thresholds.Threshold(2, "The Test Fund")]
+
+    thresholds.register_threshold_source(call_for_ideas)
+    app.config["PROPOSAL_SUPPORT_THRESHOLD"] = 5
+    try:
+        assert thresholds.threshold_for(db.session, proposal, 5) == thresholds.Threshold(2, "The Test Fund")
+        assert thresholds.threshold_for(db.session, proposal, 1) == thresholds.Threshold(1, "")
+        html = browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+        assert "When 2 people support it, council officers review it (the threshold of The Test Fund)." in html
+        for user in (world.other, world.author):
+            login_as(browser.client, user)
+            browser.submit(f"/proposals/{proposal.id}/support", {})
+        html = browser.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+        assert "It has reached the support threshold, so council officers will review it." in html
+    finally:
+        thresholds._SOURCES.remove(call_for_ideas)
+        app.config.pop("PROPOSAL_SUPPORT_THRESHOLD")
+    db.session.refresh(proposal)
+    assert proposal.flagged_for_review_at is not None and calls
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "proposal.flagged_for_review")).scalar_one()
+    data = json.loads(entry.data_json)
+    assert data["set_by"] == "The Test Fund" and data["threshold"] == 2
