@@ -511,7 +511,8 @@ def moderate_account(user: User) -> str | Response:
             return redirect(url_for("deliberation.moderate_account", user_id=user.id))
     return render_template("deliberation/account.html", form=form, user=user,
                            warnings=queries.warnings_for(db.session, user),
-                           comments=queries.recent_comments_by(db.session, user))
+                           comments=[c for c in queries.recent_comments_by(db.session, user, limit=50)
+                                     if policy.may_view_comment(current_user, c)][:10])
 
 
 # --- the guiding coalition and its recommendations -------------------------------------------------------------

@@ -316,3 +316,16 @@ def test_the_review_page_for_public_content_links_to_it_in_place(browser):
     # Content nobody reported and nobody hid is still reviewable where the moderator can see it anyway.
     other = make_comment(writer, proposal, "Fine words.")
     assert browser.get(f"/deliberation/moderation/comment/{other.id}").status_code == 200
+
+
+def test_account_page_shows_a_moderator_only_comments_they_may_read(browser):
+    """A moderator outside a restricted space sees the person's public comments, not what they wrote inside it."""
+    from tests.factories_deliberation import make_space
+
+    officer, writer, moderator = make_user(Role.OFFICER), make_user(name="Panel Member"), make_user(Role.MODERATOR)
+    space = make_space(officer, members=[writer])
+    make_comment(writer, make_debate(writer, space), "Inside the panel only.")
+    make_comment(writer, make_proposal(make_user()), "Out in public.")
+    browser.sign_in(moderator.email, PASSWORD)
+    html = browser.get(f"/deliberation/moderation/accounts/{writer.id}").get_data(as_text=True)
+    assert "Out in public." in html and "Inside the panel only." not in html
