@@ -64,6 +64,11 @@ class ProcessForm(FlaskForm):
     voting_opens_on = DateField(_l("Voting opens on"), validators=[Optional()])
     voting_closes_on = DateField(_l("Voting closes on"), validators=[Optional()])
     results_on = DateField(_l("Results expected on"), validators=[Optional()])
+    support_threshold = IntegerField(
+        _l("Supports that bring a proposal to officers' review (optional)"),
+        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter a number of supports between 1 and 100,000, or leave it empty."))],
+        description=_l("While this budget takes or reviews proposals, a proposal in its area with this many supports is flagged for review."),
+    )
 
 
 class HeadingForm(FlaskForm):

@@ -139,6 +139,9 @@ class BudgetProcess(Base):
     rule: Mapped[str] = mapped_column(String(20), nullable=False, default=Rule.GREEDY.value)
     completion: Mapped[str] = mapped_column(String(20), nullable=False, default=Completion.NONE.value)
     seed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # ties by lot and the export shuffle
+    # Supports after which a proposal in the area is flagged for officer review while this budget takes or
+    # reviews proposals (app/budgets/thresholds.py); None = no threshold of its own.
+    support_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
     proposals_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     review_starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     voting_opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)

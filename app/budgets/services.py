@@ -48,6 +48,7 @@ from app.tally import budget as tally
 from app.tally.formats import pabulib
 
 MAX_AMOUNT_PENCE = 2_000_000_000  # fits a 32-bit integer column with room to spare
+MAX_SUPPORT_THRESHOLD = 100_000
 
 
 def software_version() -> str:
@@ -76,6 +77,7 @@ class ProcessData:
     voting_opens_on: date | None = None
     voting_closes_on: date | None = None
     results_on: date | None = None
+    support_threshold: int | None = None
 
 
 def _check_process(data: ProcessData) -> None:
@@ -90,6 +92,11 @@ def _check_process(data: ProcessData) -> None:
     dates = [d for d in (data.proposals_open_on, data.review_starts_on, data.voting_opens_on, data.voting_closes_on, data.results_on) if d]
     if dates != sorted(dates):
         raise DomainError(_("The stage dates must be in order: proposals, review, voting opens, voting closes, results."))
+    if data.support_threshold is not None and not 1 <= data.support_threshold <= MAX_SUPPORT_THRESHOLD:
+        raise DomainError(
+            _("Enter a number of supports between 1 and 100,000, or leave it empty."),
+            field="support_threshold",
+        )
 
 
 def _apply_process(process: BudgetProcess, data: ProcessData) -> None:
@@ -108,6 +115,7 @@ def _apply_process(process: BudgetProcess, data: ProcessData) -> None:
     process.voting_opens_on = data.voting_opens_on
     process.voting_closes_on = data.voting_closes_on
     process.results_on = data.results_on
+    process.support_threshold = data.support_threshold
 
 
 def create_process(session: Session, actor: Any, data: ProcessData, seed: int | None = None) -> BudgetProcess:
@@ -142,6 +150,7 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     _check_process(data)
     _lock_process(session, process, read=False)  # it updates the row: take the write lock at once (no upgrade deadlock)
     before = {key: getattr(process, key) for key in _rules_of(data)}
+    threshold_before = process.support_threshold
     after = _rules_of(data)
     if before != after and not policy.phase_allows(process, policy.EDIT_SETUP):
         raise DomainError(_("The ballot, the rule and the area cannot change once voting has started."))
@@ -156,6 +165,8 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     _apply_process(process, data)
     session.flush()
     changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    if threshold_before != process.support_threshold:
+        changed["support_threshold"] = {"from": threshold_before, "to": process.support_threshold}
     audit.record(session, "budget.updated", actor=actor, obj=process, data={"title": process.title, "changed": changed})
 
 

@@ -65,6 +65,7 @@ def _process_data(form: forms.ProcessForm) -> services.ProcessData:
         max_choices=form.max_choices.data, max_points=form.max_points.data, language=str(_locale()),
         proposals_open_on=form.proposals_open_on.data, review_starts_on=form.review_starts_on.data,
         voting_opens_on=form.voting_opens_on.data, voting_closes_on=form.voting_closes_on.data, results_on=form.results_on.data,
+        support_threshold=form.support_threshold.data,
     )
 
 
