@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.budgets import policy
+from app.budgets import notices, policy
 from app.budgets.models import (
     BallotChannel,
     BallotChoice,
@@ -457,6 +457,7 @@ def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase
                         _("Result of %(budget)s.", budget=process.title),
                     )
         session.flush()
+        notices.announce_results(session, process)
 
 
 # --------------------------------------------------------------------------------------------- ballots

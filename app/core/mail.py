@@ -9,6 +9,8 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -30,3 +32,34 @@ def send_mail(to: str, subject: str, body: str) -> None:
             smtp.send_message(msg)
     else:
         current_app.logger.warning("E-mail not sent (no MAIL_SERVER); it would have said:\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
+
+
+# --- e-mail that must wait for the commit ---------------------------------------------------------------------
+#
+# A service that wants people e-mailed (a proposal's new state, a budget's results) queues the rendered message on
+# the session; it is sent only when that transaction commits, and dropped if it rolls back, so nobody is told
+# about something that did not happen.  Messages are rendered when queued (in each recipient's language): after
+# the commit the session cannot load anything.  Sending is synchronous, inside the request that committed; the
+# callers bound how many they queue (see app.deliberation.notices.EMAIL_LIMIT).  At scale this belongs in a job
+# queue.
+
+_OUTBOX = "folkmoot_mail_after_commit"
+
+
+def send_after_commit(session: Session, to: str, subject: str, body: str) -> None:
+    session.info.setdefault(_OUTBOX, []).append((to, subject, body))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_queued(session: Session) -> None:
+    queued = session.info.pop(_OUTBOX, None)
+    for to, subject, body in queued or ():
+        try:
+            send_mail(to, subject, body)
+        except (OSError, smtplib.SMTPException):  # the change is committed; one failed message must not undo it
+            current_app.logger.exception("Could not send e-mail to %s", to)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_queued(session: Session) -> None:
+    session.info.pop(_OUTBOX, None)

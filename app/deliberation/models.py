@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -292,22 +293,43 @@ class AccountWarning(Base):
 
 
 class Notification(Base):
-    """An in-app notification; one per person per comment at most (the database enforces it)."""
+    """An in-app notification; one per person per comment, and one per person per subject, at most (the database
+    enforces both).
+
+    A notification about a comment or a moderator's action points at it by foreign key.  Other features'
+    notifications (a budget's results, a proposal's new state or "you said, we did" update) point at their
+    *subject* generically, by ``subject_type`` and ``subject_id``: each feature registers in
+    ``app.deliberation.notices`` how to word and link its kind, so this package imports none of them and the text
+    is translated when it is shown, never stored.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("user_id", "comment_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "comment_id"),
+        UniqueConstraint("user_id", "subject_type", "subject_id"),
+        CheckConstraint("(subject_type IS NULL) = (subject_id IS NULL)", name="subject_pair"),
+        Index("ix_notifications_subject_type_subject_id", "subject_type", "subject_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    # "comment", "reply", or (with ``warning_id``) "warning", "suspended" or "unsuspended"
+    # "comment", "reply", or (with ``warning_id``) "warning", "suspended" or "unsuspended", or (with a subject)
+    # "results" (a budget process), "proposal_state" or "proposal_update" (a proposal's timeline entry)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("account_warnings.id", ondelete="CASCADE"), nullable=True)
+    # registered subjects (app.deliberation.notices): e.g. "budget_process" or "proposal_event" and its id
+    subject_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     comment: Mapped[Comment | None] = relationship()
     warning: Mapped[AccountWarning | None] = relationship()
+
+    # Not stored: how a subject notification reads to the person reading it (an app.deliberation.notices.Notice,
+    # worded in their language), set by queries.notifications_for.
+    notice = None
 
 
 class Report(Base):

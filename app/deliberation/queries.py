@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import User
-from app.deliberation import policy
+from app.deliberation import notices, policy
 from app.deliberation.models import (
     AccountWarning,
     Comment,
@@ -210,12 +210,23 @@ def comment_counts(session: Session, debates: list[Debate]) -> dict[int, int]:
 
 
 def notifications_for(session: Session, user: User, limit: int = 100) -> list[Notification]:
-    """The newest notifications, less those about threads the person can no longer see (a space they left)."""
+    """The newest notifications, less those about threads the person can no longer see (a space they left) and
+    those about another feature's subject that is gone or hidden from them; each of the latter gets its
+    ``notice``, worded now in the reader's language."""
     rows = session.execute(
         select(Notification).where(Notification.user_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     ).scalars()
-    return [n for n in rows if n.comment is None or policy.may_view_comment(user, n.comment)]
+    shown = []
+    for n in rows:
+        if n.subject_type is not None:
+            n.notice = notices.describe(session, user, n)
+            if n.notice is None:
+                continue
+        elif n.comment is not None and not policy.may_view_comment(user, n.comment):
+            continue
+        shown.append(n)
+    return shown
 
 
 def recommendations(session: Session) -> list[Recommendation]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -240,6 +241,22 @@ def assisted_entry(
 
 # --- the lifecycle --------------------------------------------------------------------------------
 
+# Who else hears of a new timeline entry (a transition or an update): features that tell people register here
+# (the deliberation feature notifies the author and supporters), so this feature imports none of them.
+EventListener = Callable[[Session, User | None, ProposalEvent], None]
+_EVENT_LISTENERS: list[EventListener] = []
+
+
+def register_event_listener(listener: EventListener) -> EventListener:
+    _EVENT_LISTENERS.append(listener)
+    return listener
+
+
+def _announce(session: Session, actor: User | None, event: ProposalEvent) -> None:
+    for listener in _EVENT_LISTENERS:
+        listener(session, actor, event)
+
+
 
 def transition(
     session: Session, actor: User | None, proposal: Proposal, to_state: ProposalState | str, reason: str | None = None
@@ -312,6 +329,7 @@ def transition(
     audit.record(
         session, "proposal.transition", actor=actor, obj=proposal, data={"from": current.value, "to": to.value, "reason": reason}
     )
+    _announce(session, actor, event)
     return event
 
 
@@ -379,6 +397,7 @@ def post_update(session: Session, officer: User, proposal: Proposal, text: str, 
     proposal.updated_at = utcnow()
     session.flush()
     audit.record(session, "proposal.update_posted", actor=officer, obj=proposal, data={"event_id": event.id, "on": happened_on.isoformat()})
+    _announce(session, officer, event)
     return event
 
 

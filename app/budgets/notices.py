@@ -1,0 +1,67 @@
+"""Telling residents that a budget's results are published.
+
+When a process finishes, every resident who wants "results of votes and budgets in my area" (``notify_results``)
+and whose home place is one of its headings' places, or lies within one, gets one notification for the process
+(one INSERT … SELECT, however many residents; the database allows one per person per process), and those who
+chose e-mail get one in their own language, sent after the commit, synchronously and bounded (see
+app.deliberation.notices: a job queue is needed to e-mail many thousands).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.budgets.models import BudgetHeading, BudgetProcess
+from app.core.mail import send_after_commit
+from app.deliberation.models import Notification
+from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
+from app.places.models import Place
+
+SUBJECT = "budget_process"
+KIND = "results"
+
+
+def _residents_of(process: BudgetProcess) -> Select[tuple[int]]:
+    """The ids of residents who want results and live in a heading's place or below it (one recursive CTE)."""
+    tree = select(BudgetHeading.place_id.label("id")).where(BudgetHeading.process_id == process.id).cte("area", recursive=True)
+    tree = tree.union(select(Place.id).where(Place.parent_id == tree.c.id))
+    return select(User.id).where(User.notify_results.is_(True), User.home_place_id.in_(select(tree.c.id)))
+
+
+def announce_results(session: Session, process: BudgetProcess) -> int:
+    """Notify the process's residents that its results are published; returns how many were notified."""
+    sent = notify_users(session, KIND, SUBJECT, process.id, _residents_of(process))
+    if sent.count:
+        recipients = email_recipients(session, SUBJECT, process.id, sent, [User.notify_results.is_(True)])
+        if recipients and has_request_context():
+            _queue_emails(session, recipients, process)
+        elif recipients:  # the command line: links need a request to be built
+            with current_app.test_request_context():
+                _queue_emails(session, recipients, process)
+    return sent.count
+
+
+def _queue_emails(session: Session, recipients: list[User], process: BudgetProcess) -> None:
+    link = url_for("budgets.show", process_id=process.id, _external=True)
+    for user in recipients:
+        with force_locale(user.locale or "en"):  # in the language the recipient chose
+            subject = _("Results of “%(title)s”", title=process.title)
+            body = render_template("budgets/email_results.txt", user=user, process=process, link=link)
+        send_after_commit(session, user.email or "", subject, body)
+
+
+@register_subject(SUBJECT)
+def describe_results(session: Session, user: User, notification: Notification) -> Notice | None:
+    process = session.get(BudgetProcess, notification.subject_id)
+    if process is None or process.results_published_at is None:
+        return None
+    return Notice(
+        text=_("The results of “%(title)s” are published.", title=process.title),
+        url=url_for("budgets.show", process_id=process.id),
+        link_text=_("See the results"),
+    )
