@@ -246,7 +246,11 @@ def test_moderators_handle_reports_inside_restricted_spaces_and_see_nothing_else
     panel = make_space(officer, SpaceKind.PANEL, members=[member, other_member], name="Transport panel")
     debate = make_debate(member, panel, title="Panel debate on buses")
     first = make_comment(member, debate, "The 9 bus is always late.")
-    rude = make_comment(other_member, debate, "Only an idiot would say that.", parent=first)
+    rude = make_comment(other_member, debate, "Rubbish, all of it.", parent=first)
+    from app.deliberation import services as deliberation
+
+    deliberation.edit_comment(db.session, other_member, rude, "Only an idiot would say that.", None)
+    db.session.commit()
     quiet = make_comment(member, debate, "An unreported remark.")
     browser.sign_in(member.email, PASSWORD)
     browser.submit(f"/deliberation/report/comment/{rude.id}", {"reason": "Name-calling in the panel."})
@@ -269,6 +273,7 @@ def test_moderators_handle_reports_inside_restricted_spaces_and_see_nothing_else
     assert "Only an idiot would say that." in page and "The 9 bus is always late." in page  # and what it answers
     assert "Panel debate on buses" in page and "Transport panel" in page and "restricted space" in page
     assert "Name-calling in the panel." in page
+    assert "Earlier versions" in page and "Rubbish, all of it." in page  # the edit history, for appeal
     # The space itself, and whatever in it nobody reported, stays out of sight.
     for url in (f"/deliberation/spaces/{panel.slug}", f"/deliberation/debates/{debate.id}", f"/deliberation/comments/{quiet.id}",
                 f"/deliberation/moderation/comment/{quiet.id}", f"/deliberation/moderation/comment/{quiet.id}/hide",
