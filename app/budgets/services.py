@@ -149,10 +149,10 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     set up, its area may change only to one that still contains every heading's area."""
     _check_process(data)
     _lock_process(session, process, read=False)  # it updates the row: take the write lock at once (no upgrade deadlock)
-    before = {key: getattr(process, key) for key in _rules_of(data)}
-    threshold_before = process.support_threshold
-    after = _rules_of(data)
-    if before != after and not policy.phase_allows(process, policy.EDIT_SETUP):
+    rules = _rules_of(data)
+    after = {**rules, "support_threshold": data.support_threshold}
+    before = {key: getattr(process, key) for key in after}
+    if any(before[key] != value for key, value in rules.items()) and not policy.phase_allows(process, policy.EDIT_SETUP):
         raise DomainError(_("The ballot, the rule and the area cannot change once voting has started."))
     if data.place.id != process.place_id:
         for heading in process.headings:
@@ -165,8 +165,6 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     _apply_process(process, data)
     session.flush()
     changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
-    if threshold_before != process.support_threshold:
-        changed["support_threshold"] = {"from": threshold_before, "to": process.support_threshold}
     audit.record(session, "budget.updated", actor=actor, obj=process, data={"title": process.title, "changed": changed})
 
 
@@ -410,6 +408,19 @@ def publish_problems(session: Session, process: BudgetProcess) -> list[str]:
     return out
 
 
+def phase_problems(session: Session, process: BudgetProcess, to_phase: Phase) -> list[str]:
+    """What would stop ``process`` moving to ``to_phase``, in plain words (empty when nothing does): opening the
+    vote needs headings that are ready (:func:`heading_problems`), finishing needs :func:`publish_problems`
+    cleared.  :func:`advance_phase` refuses with these; the pages show them before anyone tries."""
+    if to_phase is Phase.BALLOTING:
+        if not process.headings:
+            return [_("Add at least one heading before opening the vote.")]
+        return [p for h in process.headings for p in heading_problems(h)]
+    if to_phase is Phase.FINISHED:
+        return publish_problems(session, process)
+    return []
+
+
 def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase: Phase, reason: str | None = None) -> None:
     """Move to the next phase, if its guards hold.  Opening the vote puts linked proposals on the ballot;
     finishing publishes every heading's latest count and marks linked proposals selected or not."""
@@ -418,17 +429,11 @@ def advance_phase(session: Session, actor: Any, process: BudgetProcess, to_phase
     current = process.phase_enum
     if current.next is not to_phase:
         raise DomainError(_("This budget is in the “%(phase)s” stage; it cannot move to “%(to)s” from there.", phase=current.label, to=to_phase.label))
-    if to_phase is Phase.BALLOTING:
-        if not process.headings:
-            raise DomainError(_("Add at least one heading before opening the vote."))
-        problems = [p for h in process.headings for p in heading_problems(h)]
-        if problems:
-            raise DomainError(" ".join(problems))
+    problems = phase_problems(session, process, to_phase)
+    if problems:
+        raise DomainError(" ".join(problems))
     counts: dict[int, BudgetCount] = {}
     if to_phase is Phase.FINISHED:
-        problems = publish_problems(session, process)
-        if problems:
-            raise DomainError(" ".join(problems))
         counts = {h.id: c for h in process.headings if (c := latest_count(session, h)) is not None}
     process.phase = to_phase.value
     process.phase_changed_at = utcnow()

@@ -99,7 +99,7 @@ def show(process_id: int) -> str:
     return render_template("budgets/show.html", process=process, next_phase=nxt,
                            problems=[p for h in process.headings for p in services.heading_problems(h)],
                            accepting_proposals=policy.accepts_proposals(process), started=queries.phase_history(db.session, process),
-                           publish_problems=services.publish_problems(db.session, process)
+                           publish_problems=services.phase_problems(db.session, process, nxt)
                            if nxt is Phase.FINISHED and policy.is_officer(current_user) else [])
 
 
@@ -127,13 +127,8 @@ def phase(process: BudgetProcess) -> str | WResponse:
     if request.method == "GET":
         if nxt is None:
             return redirect(url_for("budgets.show", process_id=process.id))
-        problems: list[str] = []
-        if nxt is Phase.BALLOTING:
-            problems = [p for h in process.headings for p in services.heading_problems(h)]
-        elif nxt is Phase.FINISHED:
-            problems = services.publish_problems(db.session, process)
         return render_template("budgets/phase_confirm.html", process=process, next_phase=nxt, form=forms.PhaseForm(to_phase=nxt.value),
-                               effect=presenters.phase_effect(nxt), problems=problems)
+                               effect=presenters.phase_effect(nxt), problems=services.phase_problems(db.session, process, nxt))
     form = forms.PhaseForm()
     if form.validate_on_submit():
         try:
