@@ -9,15 +9,14 @@ app.deliberation.notices: a job queue is needed to e-mail many thousands).
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.budgets.models import BudgetHeading, BudgetProcess
-from app.core.mail import send_after_commit
+from app.core.mail import queue_for_each
 from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
 from app.places.models import Place
@@ -38,21 +37,14 @@ def announce_results(session: Session, process: BudgetProcess) -> int:
     sent = notify_users(session, KIND, SUBJECT, process.id, _residents_of(process))
     if sent.count:
         recipients = email_recipients(session, SUBJECT, process.id, sent, [User.notify_results.is_(True)])
-        if recipients and has_request_context():
-            _queue_emails(session, recipients, process)
-        elif recipients:  # the command line: links need a request to be built
-            with current_app.test_request_context():
-                _queue_emails(session, recipients, process)
-    return sent.count
 
-
-def _queue_emails(session: Session, recipients: list[User], process: BudgetProcess) -> None:
-    link = url_for("budgets.show", process_id=process.id, _external=True)
-    for user in recipients:
-        with force_locale(user.locale or "en"):  # in the language the recipient chose
-            subject = _("Results of “%(title)s”", title=process.title)
+        def compose(user: User) -> tuple[str, str]:
+            link = url_for("budgets.show", process_id=process.id, _external=True)
             body = render_template("budgets/email_results.txt", user=user, process=process, link=link)
-        send_after_commit(session, user.email or "", subject, body)
+            return _("Results of “%(title)s”", title=process.title), body
+
+        queue_for_each(session, recipients, compose)
+    return sent.count
 
 
 @register_subject(SUBJECT)

@@ -6,9 +6,13 @@ In testing, messages are also appended to ``app.extensions["mail_outbox"]`` so t
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from email.message import EmailMessage
+from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -63,3 +67,16 @@ def _send_queued(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_queued(session: Session) -> None:
     session.info.pop(_OUTBOX, None)
+
+
+def queue_for_each(session: Session, recipients: Iterable[Any], compose: Callable[[Any], tuple[str, str]]) -> None:
+    """Queue one message per recipient (an account with ``email`` and ``locale``), sent after the commit.
+
+    ``compose(recipient)`` returns ``(subject, body)`` and runs in the recipient's chosen language.  Outside a
+    request (the command line) it runs in a request context, so that ``url_for`` can build the links.
+    """
+    with nullcontext() if has_request_context() else current_app.test_request_context():
+        for user in recipients:
+            with force_locale(user.locale or "en"):
+                subject, body = compose(user)
+            send_after_commit(session, user.email or "", subject, body)

@@ -7,14 +7,13 @@ the person who made the change, and never about a hidden proposal.
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.core.mail import send_after_commit
+from app.core.mail import queue_for_each
 from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
 from app.proposals.models import Proposal, ProposalEvent, ProposalState, Support
@@ -52,22 +51,13 @@ def tell_followers(session: Session, actor: User | None, event: ProposalEvent) -
     if not sent.count:
         return
     recipients = email_recipients(session, SUBJECT, event.id, sent, [User.notify_replies.is_(True)])
-    if not recipients:
-        return
-    if has_request_context():
-        _queue_emails(session, recipients, event, proposal)
-    else:  # the command line (e.g. a budget finished from the shell): links need a request to be built
-        with current_app.test_request_context():
-            _queue_emails(session, recipients, event, proposal)
 
+    def compose(user: User) -> tuple[str, str]:
+        link = url_for("proposals.show", proposal_id=proposal.id, _external=True)
+        body = render_template("deliberation/email_proposal.txt", user=user, sentence=_sentence(event, proposal), link=link)
+        return _("News about “%(title)s”", title=_title(proposal)), body
 
-def _queue_emails(session: Session, recipients: list[User], event: ProposalEvent, proposal: Proposal) -> None:
-    link = url_for("proposals.show", proposal_id=proposal.id, _external=True)
-    for user in recipients:
-        with force_locale(user.locale or "en"):  # in the language the recipient chose
-            subject = _("News about “%(title)s”", title=_title(proposal))
-            body = render_template("deliberation/email_proposal.txt", user=user, sentence=_sentence(event, proposal), link=link)
-        send_after_commit(session, user.email or "", subject, body)
+    queue_for_each(session, recipients, compose)
 
 
 @register_subject(SUBJECT)

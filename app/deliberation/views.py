@@ -5,7 +5,7 @@ recommendations."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
-from app.core.mail import send_mail
+from app.core.mail import queue_for_each
 from app.core.permissions import Permission, can, public, requires, signed_in
 from app.deliberation import bp, policy, queries, services
 from app.deliberation.forms import (
@@ -68,16 +68,17 @@ def comment_url(comment: Comment) -> str:
     return thread_url(policy.comment_target(comment), f"comment-{comment.id}")
 
 
-def _send_emails(posted: services.Posted) -> None:
-    """After the commit: email those who chose it (the in-app notifications are already saved)."""
+def _queue_emails(posted: services.Posted) -> None:
+    """E-mail those who chose it, in their language, once the comment (and its in-app notifications) is committed."""
     comment = posted.comment
     target = policy.comment_target(comment)
     link = url_for("deliberation.comment", comment_id=comment.id, _external=True)
-    for user in posted.email_to:
-        with force_locale(user.locale or "en"):  # in the language the recipient chose
-            subject = _("New comment on “%(title)s”", title=_target_title(target))
-            body = render_template("deliberation/email_comment.txt", user=user, comment=comment, target=target, link=link)
-        send_mail(user.email or "", subject, body)
+
+    def compose(user: User) -> tuple[str, str]:
+        body = render_template("deliberation/email_comment.txt", user=user, comment=comment, target=target, link=link)
+        return _("New comment on “%(title)s”", title=_target_title(target)), body
+
+    queue_for_each(db.session, posted.email_to, compose)
 
 
 def _target_title(target: Proposal | Debate) -> str:
@@ -261,8 +262,8 @@ def _comment_page(target: Proposal | Debate) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            _queue_emails(posted)
             db.session.commit()
-            _send_emails(posted)
             flash(_("Your comment has been posted."), "success")
             return redirect(comment_url(posted.comment))
     return render_template("deliberation/comment_form.html", form=form, target=target,
@@ -293,8 +294,8 @@ def reply(parent: Comment) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            _queue_emails(posted)
             db.session.commit()
-            _send_emails(posted)
             flash(_("Your reply has been posted."), "success")
             return redirect(comment_url(posted.comment))
     return render_template("deliberation/reply.html", form=form, parent=parent, target=target)
@@ -347,8 +348,8 @@ def _assisted(target: Proposal | Debate) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            _queue_emails(posted)
             db.session.commit()
-            _send_emails(posted)
             flash(_("The comment has been recorded, marked as entered by an officer."), "success")
             return redirect(comment_url(posted.comment))
     return render_template("deliberation/assisted.html", form=form, target=target)
