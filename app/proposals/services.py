@@ -36,6 +36,7 @@ from app.proposals.models import (
 )
 from app.proposals.money import MAX_PENCE
 from app.proposals.policy import REVIEW_STATES, SUPPORTABLE_STATES, UPDATE_STATES, is_officer, is_owner
+from app.proposals.thresholds import Threshold
 
 # Limits on what people type (forms check them first; the services check again for other callers).
 MAX_TITLE = 200
@@ -45,12 +46,6 @@ MAX_SERVICE = 120
 MAX_TOPIC = 120
 MAX_CONTRIBUTOR_NAME = 120
 MAX_CONTACT_NOTE = 200
-
-# The support threshold after which a published proposal is flagged for officer review comes from
-# app.proposals.thresholds (a process's own threshold, or the site-wide PROPOSAL_SUPPORT_THRESHOLD setting;
-# the view passes it in); None means no threshold.
-DEFAULT_SUPPORT_THRESHOLD: int | None = None
-
 
 class Mover(enum.StrEnum):
     """Who may make a transition."""
@@ -404,14 +399,11 @@ def post_update(session: Session, officer: User, proposal: Proposal, text: str, 
 # --- supports -------------------------------------------------------------------------------------
 
 
-def support(
-    session: Session,
-    user: User,
-    proposal: Proposal,
-    threshold: int | None = DEFAULT_SUPPORT_THRESHOLD,
-    threshold_source: str = "",
-) -> bool:
+def support(session: Session, user: User, proposal: Proposal, threshold: Threshold | None = None) -> bool:
     """Add ``user``'s support; False (and no error) when they had already supported it.
+
+    ``threshold`` (from :func:`app.proposals.thresholds.threshold_for`; None = none applies) is the number of
+    supports at which a published proposal is flagged for officer review.
 
     There is no "already supported?" read first: the insert runs in a SAVEPOINT and the database's unique
     constraint decides, so two requests at once by the same person make one row and neither fails.  The
@@ -434,7 +426,7 @@ def support(
         .execution_options(synchronize_session=False)
     ).scalar_one()
     set_committed_value(proposal, "support_count", count)
-    if threshold is not None and count >= threshold and proposal.state == ProposalState.PUBLISHED.value:
+    if threshold is not None and count >= threshold.supports and proposal.state == ProposalState.PUBLISHED.value:
         now = utcnow()
         flagged = session.execute(
             update(Proposal)
@@ -448,7 +440,7 @@ def support(
                 session,
                 "proposal.flagged_for_review",
                 obj=proposal,
-                data={"supports": count, "threshold": threshold, "set_by": threshold_source or "site"},
+                data={"supports": count, "threshold": threshold.supports, "set_by": threshold.source or "site"},
             )
     return True
 

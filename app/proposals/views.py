@@ -222,7 +222,7 @@ def post_update(proposal: Proposal) -> str | Response:
 
 def _threshold(proposal: Proposal) -> thresholds.Threshold | None:
     return thresholds.threshold_for(
-        db.session, proposal, current_app.config.get("PROPOSAL_SUPPORT_THRESHOLD", services.DEFAULT_SUPPORT_THRESHOLD)
+        db.session, proposal, current_app.config.get("PROPOSAL_SUPPORT_THRESHOLD")
     )
 
 
@@ -232,12 +232,7 @@ def support(proposal: Proposal) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            rule = _threshold(proposal)
-            added = services.support(
-                db.session, current_user, proposal,  # type: ignore[arg-type]
-                threshold=rule.supports if rule else None,
-                threshold_source=rule.source if rule else "",
-            )
+            added = services.support(db.session, current_user, proposal, threshold=_threshold(proposal))  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
