@@ -4,6 +4,7 @@ including everything inside a restricted space they are not a member of."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
@@ -209,13 +210,15 @@ def comment_counts(session: Session, debates: list[Debate]) -> dict[int, int]:
     return {debate_id: n for debate_id, n in rows}
 
 
-def notifications_for(session: Session, user: User, limit: int = 100) -> list[Notification]:
+def notifications_for(session: Session, user: User, limit: int = 100, unread_only: bool = False) -> list[Notification]:
     """The newest notifications, less those about threads the person can no longer see (a space they left) and
     those about another feature's subject that is gone or hidden from them; each of the latter gets its
     ``notice``, worded now in the reader's language."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
     rows = session.execute(
-        select(Notification).where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     ).scalars()
     shown = []
     for n in rows:
@@ -227,6 +230,17 @@ def notifications_for(session: Session, user: User, limit: int = 100) -> list[No
             continue
         shown.append(n)
     return shown
+
+
+def unread_count(session: Session, user: Any) -> int:
+    """How many unread notifications the notifications page shows the person (the same filter, so the count in
+    the header never promises one they cannot see).  Most pages have none to filter: one COUNT answers them."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    unread = session.execute(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
+    return len(notifications_for(session, user, limit=unread, unread_only=True)) if unread else 0
 
 
 def recommendations(session: Session) -> list[Recommendation]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -580,9 +579,3 @@ def respond(
     return response
 
 
-def unread_count(session: Session, user: Any) -> int:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return 0
-    return int(session.execute(
-        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ).scalar_one())

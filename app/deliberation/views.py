@@ -102,7 +102,7 @@ def deliberation_thread(target: Proposal | Debate) -> dict[str, object]:
 
 @bp.app_template_global()
 def deliberation_unread() -> int:
-    return services.unread_count(db.session, current_user)
+    return queries.unread_count(db.session, current_user)
 
 
 @bp.app_template_filter()

@@ -264,3 +264,17 @@ def test_the_demo_shows_a_results_notification_and_seeding_again_adds_none(demo,
     _sign_in(browser, agnieszka, "folkmoot-demo")
     page = browser.get("/deliberation/notifications").get_data(as_text=True)
     assert 'href="/budgets/' in page and "notification--unread" in page
+
+
+def test_the_unread_count_counts_only_what_the_page_shows(app):  # type: ignore[no-untyped-def]
+    """A notification whose subject is gone is not listed, so the header does not count it either."""
+    from app.deliberation import queries
+
+    user = make_user()
+    db.session.add_all([
+        Notification(user_id=user.id, kind="results", subject_type="budget_process", subject_id=999_999),
+        Notification(user_id=user.id, kind="proposal_state", subject_type="proposal_event", subject_id=999_999),
+    ])
+    db.session.commit()
+    assert queries.notifications_for(db.session, user) == []
+    assert queries.unread_count(db.session, user) == 0
