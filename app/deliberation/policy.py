@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.auth.models import Role
 from app.core.db import utcnow
 from app.core.permissions import Permission, policy
@@ -178,3 +180,11 @@ def may_respond(user: Any, recommendation: Any) -> bool:
     if not is_officer(user):
         return False
     return recommendation is None or (isinstance(recommendation, Recommendation) and recommendation.response is None)
+
+
+def public_title(target: Proposal | Debate) -> str:
+    """The subject's title as anyone may see it: a hidden proposal or debate is named only as hidden (e-mails,
+    notifications and thread headings say this, never the hidden title)."""
+    if target.hidden_at is not None:
+        return _("Hidden proposal") if isinstance(target, Proposal) else _("Hidden debate")
+    return target.title

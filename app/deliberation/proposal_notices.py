@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.core.mail import queue_for_each
 from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
+from app.deliberation.policy import public_title
 from app.proposals.models import Proposal, ProposalEvent, ProposalState, Support
 from app.proposals.policy import may_view
 from app.proposals.services import register_event_listener
@@ -25,14 +26,10 @@ KIND_STATE = "proposal_state"
 KIND_UPDATE = "proposal_update"
 
 
-def _title(proposal: Proposal) -> str:
-    return _("Hidden proposal") if proposal.hidden_at is not None else proposal.title
-
-
 def _sentence(event: ProposalEvent, proposal: Proposal) -> str:
     if event.kind == "update":
-        return _("There is a new “you said, we did” update on “%(title)s”.", title=_title(proposal))
-    return _("“%(title)s” is now “%(state)s”.", title=_title(proposal), state=ProposalState(event.to_state).label)
+        return _("There is a new “you said, we did” update on “%(title)s”.", title=public_title(proposal))
+    return _("“%(title)s” is now “%(state)s”.", title=public_title(proposal), state=ProposalState(event.to_state).label)
 
 
 @register_event_listener
@@ -55,7 +52,7 @@ def tell_followers(session: Session, actor: User | None, event: ProposalEvent) -
     def compose(user: User) -> tuple[str, str]:
         link = url_for("proposals.show", proposal_id=proposal.id, _external=True)
         body = render_template("deliberation/email_proposal.txt", user=user, sentence=_sentence(event, proposal), link=link)
-        return _("News about “%(title)s”", title=_title(proposal)), body
+        return _("News about “%(title)s”", title=public_title(proposal)), body
 
     queue_for_each(session, recipients, compose)
 

@@ -76,15 +76,9 @@ def _queue_emails(posted: services.Posted) -> None:
 
     def compose(user: User) -> tuple[str, str]:
         body = render_template("deliberation/email_comment.txt", user=user, comment=comment, target=target, link=link)
-        return _("New comment on “%(title)s”", title=_target_title(target)), body
+        return _("New comment on “%(title)s”", title=policy.public_title(target)), body
 
     queue_for_each(db.session, posted.email_to, compose)
-
-
-def _target_title(target: Proposal | Debate) -> str:
-    if target.hidden_at is not None:
-        return _("Hidden proposal") if isinstance(target, Proposal) else _("Hidden debate")
-    return target.title
 
 
 @bp.app_template_global()
@@ -107,7 +101,7 @@ def deliberation_unread() -> int:
 
 @bp.app_template_filter()
 def target_title(target: Proposal | Debate) -> str:
-    return _target_title(target)
+    return policy.public_title(target)
 
 
 def _post_url(target: Proposal | Debate) -> str:
