@@ -4,6 +4,8 @@ paper batches, counting and what-if (officers); results and the recount file (pu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -30,10 +32,26 @@ from app.core.permissions import Permission, public, requires
 from app.extensions import db
 from app.places.models import Place
 
+T = TypeVar("T")
+
 
 def _fail(form: forms.FlaskForm, exc: DomainError) -> None:
     db.session.rollback()
     attach_error(form, exc)
+
+
+def _one_button(action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run the action behind a one-button form (remove, discard, accept): its CSRF token was checked by
+    CSRFProtect before the view ran, so there is nothing else to validate.  Commits and returns ``(True,
+    result)``, or rolls back, flashes the rule that refused it and returns ``(False, None)``."""
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return False, None
+    db.session.commit()
+    return True, result
 
 
 # --------------------------------------------------------------------------------------------- processes
@@ -234,32 +252,17 @@ def edit_pot(pot: FundingPot) -> str | WResponse:
 @requires(Permission.BUDGET_EDIT_SETUP, load=queries.pot_or_404)
 def remove_pot(pot: FundingPot) -> WResponse:
     heading = pot.heading
-    if forms.ConfirmForm().validate_on_submit():
-        try:
-            services.remove_pot(db.session, current_user, pot)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Funding pot removed."), "success")
+    if _one_button(lambda: services.remove_pot(db.session, current_user, pot))[0]:
+        flash(_("Funding pot removed."), "success")
     return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
 
 
 @bp.route("/headings/<int:heading_id>/remove", methods=["POST"])
 @requires(Permission.BUDGET_EDIT_SETUP, load=queries.heading_or_404)
 def remove_heading(heading: BudgetHeading) -> WResponse:
-    process_id = heading.process_id
-    if not forms.ConfirmForm().validate_on_submit():
-        flash(_("The form had expired. Try again."), "error")
-        return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
-    try:
-        services.remove_heading(db.session, current_user, heading)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
-    db.session.commit()
+    process_id, heading_id = heading.process_id, heading.id
+    if not _one_button(lambda: services.remove_heading(db.session, current_user, heading))[0]:
+        return redirect(url_for("budgets.edit_heading", heading_id=heading_id))
     flash(_("Heading removed."), "success")
     return redirect(url_for("budgets.show", process_id=process_id))
 
@@ -305,15 +308,8 @@ def edit_project(project: BudgetProject) -> str | WResponse:
 @requires(Permission.BUDGET_EDIT_SETUP, load=queries.project_or_404)
 def remove_project(project: BudgetProject) -> WResponse:
     heading_id = project.heading_id
-    if forms.ConfirmForm().validate_on_submit():
-        try:
-            services.remove_project(db.session, current_user, project)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Project removed."), "success")
+    if _one_button(lambda: services.remove_project(db.session, current_user, project))[0]:
+        flash(_("Project removed."), "success")
     return redirect(url_for("budgets.heading", heading_id=heading_id))
 
 
@@ -455,32 +451,19 @@ def key_batch(batch: PaperBatch) -> str | WResponse:
 @bp.route("/batches/<int:batch_id>/accept", methods=["POST"])
 @requires(Permission.BUDGET_KEY_PAPER, load=queries.batch_or_404)
 def accept_batch(batch: PaperBatch) -> WResponse:
-    if forms.ConfirmForm().validate_on_submit():
-        try:
-            n = services.accept_batch(db.session, current_user, batch)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Batch %(number)d accepted: %(n)d paper ballots added.", number=batch.number, n=n), "success")
-    return redirect(url_for("budgets.batch", batch_id=batch.id))
+    batch_id, number = batch.id, batch.number
+    accepted, n = _one_button(lambda: services.accept_batch(db.session, current_user, batch))
+    if accepted:
+        flash(_("Batch %(number)d accepted: %(n)d paper ballots added.", number=number, n=n), "success")
+    return redirect(url_for("budgets.batch", batch_id=batch_id))
 
 
 @bp.route("/batches/<int:batch_id>/discard", methods=["POST"])
 @requires(Permission.BUDGET_KEY_PAPER, load=queries.batch_or_404)
 def discard_batch(batch: PaperBatch) -> WResponse:
-    heading_id, number = batch.heading_id, batch.number
-    if not forms.ConfirmForm().validate_on_submit():
-        flash(_("The form had expired. Try again."), "error")
-        return redirect(url_for("budgets.batch", batch_id=batch.id))
-    try:
-        services.discard_batch(db.session, current_user, batch)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("budgets.batch", batch_id=batch.id))
-    db.session.commit()
+    batch_id, heading_id, number = batch.id, batch.heading_id, batch.number
+    if not _one_button(lambda: services.discard_batch(db.session, current_user, batch))[0]:
+        return redirect(url_for("budgets.batch", batch_id=batch_id))
     flash(_("Batch %(number)d discarded.", number=number), "success")
     return redirect(url_for("budgets.paper", heading_id=heading_id))
 
