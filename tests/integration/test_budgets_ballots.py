@@ -142,14 +142,14 @@ def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[n
     a, b, *_ = _ids(heading)
     services.cast_ballot(db.session, voter, heading, {a: 1})
     db.session.commit()
-    real = services._locked_ballot
+    real = services.ballots._locked_ballot
     calls = []
 
     def blind_first_time(session, heading_id, voter_id):  # type: ignore[no-untyped-def]
         calls.append(1)
         return None if len(calls) == 1 else real(session, heading_id, voter_id)
 
-    monkeypatch.setattr(services, "_locked_ballot", blind_first_time)
+    monkeypatch.setattr(services.ballots, "_locked_ballot", blind_first_time)
     services.cast_ballot(db.session, voter, heading, {b: 1})
     db.session.commit()
     assert len(calls) == 2
