@@ -33,10 +33,14 @@ from app.budgets.services.counting import (
     count_inputs,
     count_is_current,
     count_is_stale,
+    current_minimum,
     election_hash,
     export_pabulib,
+    export_sha256,
     latest_count,
     meta_money,
+    minimum_of,
+    minimum_support,
     outcomes,
     pabulib_rule,
     published_count,
@@ -53,14 +57,28 @@ from app.budgets.services.paper import (
     discard_batch,
     key_batch,
 )
-from app.budgets.services.phases import advance_phase, phase_problems, publish_problems
+from app.budgets.services.phases import (
+    BACK_TO,
+    LowTurnout,
+    advance_phase,
+    back_problems,
+    early_warning,
+    low_turnout_text,
+    low_turnouts,
+    percent_text,
+    phase_problems,
+    publish_problems,
+    step_back,
+)
 from app.budgets.services.setup import (
+    Minimum,
     ProcessData,
     ProjectData,
     add_heading,
     add_pot,
     add_project,
     add_projects_from_proposals,
+    cost_warnings,
     create_process,
     heading_problems,
     remove_heading,
@@ -73,6 +91,8 @@ from app.budgets.services.setup import (
 )
 
 __all__ = [
+    "BACK_TO", "LowTurnout", "Minimum", "back_problems", "cost_warnings", "current_minimum", "early_warning", "export_sha256", "low_turnout_text", "low_turnouts",
+    "minimum_of", "minimum_support", "percent_text", "step_back",
     "GREEDY_TIES", "MAX_AMOUNT_PENCE", "MAX_SUPPORT_THRESHOLD", "RECEIPT_ALPHABET", "TALLY_KIND", "WHAT_IF_RULES",
     "BallotCheck", "CountInputs", "Mismatch", "PaperRow", "ProcessData", "ProjectData", "ProjectOutcome", "ReceiptStatus",
     "_legacy_election_hash", "accept_batch", "add_heading", "add_pot", "add_project", "add_projects_from_proposals",

@@ -12,16 +12,19 @@ from app.budgets.models import BudgetProcess
 MAX_AMOUNT_PENCE = 2_000_000_000  # fits a 32-bit integer column with room to spare
 MAX_SUPPORT_THRESHOLD = 100_000
 
+
 def software_version() -> str:
     try:
         return importlib.metadata.version("folkmoot")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed in this project
         return "unknown"
 
+
 def _money(pence: int) -> str:
     from app.core.i18n import money
 
     return money(pence)
+
 
 def _lock_process(session: Session, process: BudgetProcess, *, read: bool) -> None:
     """Serialise phase changes against ballots being cast or added (PostgreSQL row lock; SQLite serialises

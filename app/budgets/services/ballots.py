@@ -20,6 +20,7 @@ from app.budgets.models import (
     BudgetBallot,
     BudgetCount,
     BudgetHeading,
+    ReplacedReceipt,
 )
 from app.budgets.services._common import _lock_process, _money
 from app.core.db import utcnow
@@ -38,6 +39,7 @@ class BallotCheck:
     @property
     def ok(self) -> bool:
         return not self.problems
+
 
 def check_choices(heading: BudgetHeading, choices: dict[int, int]) -> BallotCheck:
     """Validate choices against the process's ballot type; never raises (the page shows the problems)."""
@@ -75,17 +77,21 @@ def check_choices(heading: BudgetHeading, choices: dict[int, int]) -> BallotChec
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
+
 def new_receipt_code() -> str:
     """16 characters from a 32-letter alphabet (80 random bits), shown in groups of four."""
     raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(16))
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
+
 def receipt_hash(code: str) -> str:
     normal = "".join(ch for ch in (code or "").upper() if ch.isalnum())
     return hashlib.sha256(normal.encode("ascii", "ignore")).hexdigest()
 
+
 def _fill(ballot: BudgetBallot, choices: dict[int, int]) -> None:
     ballot.choices = [BallotChoice(project_id=pid, points=pts) for pid, pts in sorted(choices.items())]
+
 
 def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | None:
     """Why ``voter`` may not vote in ``heading`` now (see :func:`app.budgets.policy.vote_refusal`), and also when
@@ -109,8 +115,12 @@ def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | 
             )
     return None
 
-def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: dict[int, int]) -> str:
+
+def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: dict[int, int], *, blank: bool = False) -> str:
     """Record ``voter``'s ballot (replacing an earlier one in place) and return a new receipt code.
+
+    A blank ballot (no project chosen) is recorded only when ``blank`` says it was chosen deliberately (the
+    page asks on a step of its own).  A replaced ballot's receipt is kept as "replaced by a later ballot".
 
     One ballot per voter per heading is a database constraint; when two casts race, the loser's insert fails
     inside a SAVEPOINT and it retries as an update of the winner's row.
@@ -122,6 +132,8 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     check = check_choices(heading, choices)
     if not check.ok:
         raise DomainError(" ".join(check.problems))
+    if not check.choices and not blank:
+        raise DomainError(_("You have not chosen any project. To cast a blank ballot, confirm it on the next step."))
     code = new_receipt_code()
 
     def existing() -> BudgetBallot | None:
@@ -140,21 +152,26 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
             ballot = existing()
             if ballot is None:  # pragma: no cover - the constraint that failed was not the voter's
                 raise
+    now = utcnow()
+    if ballot.receipt_hash is not None:
+        session.add(ReplacedReceipt(heading_id=heading.id, receipt_hash=ballot.receipt_hash, cast_at=ballot.cast_at, replaced_at=now))
     session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
     session.expire(ballot, ["choices"])
     for pid, pts in sorted(check.choices.items()):
         session.add(BallotChoice(ballot_id=ballot.id, project_id=pid, points=pts))
     ballot.receipt_hash = receipt_hash(code)
-    ballot.cast_at = utcnow()
+    ballot.cast_at = now
     ballot.replaced_count += 1
     session.flush()
     return code
+
 
 def _locked_ballot(session: Session, heading_id: int, voter_id: int) -> BudgetBallot | None:
     """The voter's ballot in the heading, row-locked until the transaction ends (PostgreSQL)."""
     return session.execute(
         select(BudgetBallot).where(BudgetBallot.heading_id == heading_id, BudgetBallot.voter_id == voter_id).with_for_update()
     ).scalar_one_or_none()
+
 
 def ballot_of(session: Session, voter: Any, heading: BudgetHeading) -> BudgetBallot | None:
     if voter is None or not getattr(voter, "is_authenticated", False):
@@ -163,19 +180,27 @@ def ballot_of(session: Session, voter: Any, heading: BudgetHeading) -> BudgetBal
         select(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id == voter.id)
     ).scalar_one_or_none()
 
+
 @dataclass(frozen=True)
 class ReceiptStatus:
     heading: BudgetHeading
     channel: str
     recorded_at: Any
     counted: bool | None  # None while results are not published
+    replaced_at: Any = None  # when a later ballot replaced this one (then nothing else is said about it)
+
 
 def check_receipt(session: Session, code: str) -> ReceiptStatus | None:
     """What a receipt code can confirm: which vote it belongs to, when it was recorded, whether it was counted.
     Never the choices."""
-    ballot = session.execute(select(BudgetBallot).where(BudgetBallot.receipt_hash == receipt_hash(code))).scalar_one_or_none()
+    digest = receipt_hash(code)
+    ballot = session.execute(select(BudgetBallot).where(BudgetBallot.receipt_hash == digest)).scalar_one_or_none()
     if ballot is None:
-        return None
+        old = session.execute(select(ReplacedReceipt).where(ReplacedReceipt.receipt_hash == digest)).scalar_one_or_none()
+        if old is None:
+            return None
+        return ReceiptStatus(heading=old.heading, channel=BallotChannel.ONLINE.value, recorded_at=old.cast_at, counted=False,
+                             replaced_at=old.replaced_at)
     published = session.execute(
         select(BudgetCount).where(BudgetCount.heading_id == ballot.heading_id, BudgetCount.is_published.is_(True)).order_by(BudgetCount.id.desc()).limit(1)
     ).scalar_one_or_none()

@@ -37,12 +37,14 @@ TALLY_KIND = {
     BallotType.CUMULATIVE: tally.BallotKind.CUMULATIVE,
 }
 
+
 @dataclass(frozen=True)
 class CountInputs:
     election: tally.BudgetElection
     online: int
     paper: int
     spoilt: int
+
 
 def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
     """The heading as a tally election: projects by id, ballots in a canonical (sorted) order, voter ids
@@ -60,7 +62,7 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
     ):
         choices.setdefault(ballot_id, []).append((project_id, points))
     keys = []
-    online = paper = spoilt = 0
+    online = paper = spoilt = valid_weight = 0
     for ballot_id, channel, weight, is_spoilt in rows:
         if is_spoilt:
             spoilt += 1
@@ -69,6 +71,7 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
             paper += 1
         else:
             online += 1
+        valid_weight += weight
         chosen = sorted(choices.get(ballot_id, []))
         keys.append((tuple(str(p) for p, _ in chosen), tuple(x for _, x in chosen), weight))
     keys.sort()
@@ -90,14 +93,50 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
         max_approvals=process.max_choices if kind is tally.BallotKind.K_APPROVAL else None,
         max_points=process.max_points if kind is tally.BallotKind.CUMULATIVE else None,
         currency_unit=100,
+        min_score=minimum_support(heading, valid_weight),
     )
     return CountInputs(election, online, paper, spoilt)
+
+
+def minimum_support(heading: BudgetHeading, ballots: int) -> int:
+    """The score a project of ``heading`` needs to be funded, given ``ballots`` valid ballots (weighted): at
+    least 1, so a project with no votes is never funded; the heading's minimum in votes (points, on a points
+    ballot); and its share of the valid ballots, rounded up.  It reaches the tally as ``min_score`` (pabulib's
+    ``min_project_score_threshold``), so every rule and the independent recount apply it the same way."""
+    needed = 1
+    if heading.min_support_votes:
+        needed = max(needed, heading.min_support_votes)
+    if heading.min_support_percent:
+        needed = max(needed, -(-heading.min_support_percent * ballots // 100))
+    return needed
+
+
+def minimum_of(heading: BudgetHeading, count: BudgetCount) -> dict[str, int | None] | None:
+    """What the minimum support was in ``count``: the heading's settings and the score needed (None for a
+    count stored before minimums existed)."""
+    if count.min_support is None:
+        return None
+    stored = json.loads(count.result_json).get("minimum") or {}
+    return {"votes": stored.get("votes"), "percent": stored.get("percent"), "needed": count.min_support}
+
+
+def current_minimum(session: Session, heading: BudgetHeading) -> dict[str, int | None]:
+    """The minimum support on the ballots as they are now (for the what-if table)."""
+    return {"votes": heading.min_support_votes, "percent": heading.min_support_percent,
+            "needed": count_inputs(session, heading).election.min_score}
+
+
+def _as_counted(count: BudgetCount, election: tally.BudgetElection) -> tally.BudgetElection:
+    """The inputs as ``count`` saw them: a count from before minimums existed had none."""
+    return replace(election, min_score=None) if count.min_support is None else election
+
 
 def pabulib_rule(rule: str, completion: str) -> str:
     """The META ``rule`` spelling (see ``app.tally.budget.RULE_ALIASES``)."""
     if rule != Rule.EQUAL_SHARES.value:
         return rule
     return "equalshares" if completion == Completion.NONE.value else f"equalshares/{completion}"
+
 
 def _meta(heading: BudgetHeading, rule: str) -> dict[str, str]:
     process = heading.process
@@ -114,9 +153,11 @@ def _meta(heading: BudgetHeading, rule: str) -> dict[str, str]:
         meta["max_length"] = str(process.max_choices)
     return meta
 
+
 def meta_money(pence: int) -> str:
     """Pence as pounds the way the export writes money (``budget``, ``cost``): ``12500.00``."""
     return f"{pence // 100}.{pence % 100:02d}"
+
 
 def election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str:
     """sha256 of the canonical pabulib export of the count's inputs (projects in ranking order with costs and
@@ -130,24 +171,30 @@ def election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str
     text = pabulib.dumps(election, meta=meta)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+
 def _legacy_election_hash(heading: BudgetHeading, election: tally.BudgetElection) -> str:
     """The hash as counts stored before names were left out of it (so their results stay downloadable)."""
     text = pabulib.dumps(election, meta=_meta(heading, heading.process.pabulib_rule))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+
 def count_is_stale(session: Session, heading: BudgetHeading, count: BudgetCount | None) -> bool:
     """Whether ballots have been added or changed since ``count`` (False when there is no count)."""
     return count is not None and not count_is_current(heading, count, count_inputs(session, heading).election)
 
+
 def count_is_current(heading: BudgetHeading, count: BudgetCount, election: tally.BudgetElection) -> bool:
     """Whether ``count`` was made on exactly these inputs (no ballot added, replaced or removed since)."""
+    election = _as_counted(count, election)
     return count.inputs_hash in (election_hash(heading, election), _legacy_election_hash(heading, election))
 
 GREEDY_TIES = ("cost", "lot")  # ties in votes: lower cost first, then by lot with the process's seed
 
+
 def compute(election: tally.BudgetElection, rule: str, completion: str, seed: int) -> tally.BudgetResult:
     """The one place the web application counts: through the tally library, with the process's seed."""
     return tally.count(election, rule, completion, rng=random.Random(seed), greedy_tiebreak=GREEDY_TIES)
+
 
 def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCount:
     """Count the heading with its process's rule and store the result (a repeated count is identical)."""
@@ -162,7 +209,11 @@ def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCou
         heading_id=heading.id, rule=process.rule, completion=process.completion, seed=process.seed,
         inputs_hash=digest, software_version=software_version(),
         online_ballots=inputs.online, paper_ballots=inputs.paper, spoilt_ballots=inputs.spoilt,
-        result_json=json.dumps({**result.to_dict(), "votes": tally.approval_counts(inputs.election)}, sort_keys=True, separators=(",", ":")),
+        min_support=inputs.election.min_score,
+        result_json=json.dumps({
+            **result.to_dict(), "votes": tally.approval_counts(inputs.election),
+            "minimum": {"votes": heading.min_support_votes, "percent": heading.min_support_percent, "needed": inputs.election.min_score},
+        }, sort_keys=True, separators=(",", ":")),
         created_by_id=getattr(actor, "id", None),
     )
     session.add(row)
@@ -172,15 +223,17 @@ def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCou
         data={
             "heading_id": heading.id, "rule": row.rule, "completion": row.completion, "seed": row.seed,
             "inputs_hash": digest, "software_version": row.software_version, "selected": list(result.selected),
-            "online_ballots": inputs.online, "paper_ballots": inputs.paper,
+            "online_ballots": inputs.online, "paper_ballots": inputs.paper, "min_support": row.min_support,
         },
     )
     return row
+
 
 def latest_count(session: Session, heading: BudgetHeading) -> BudgetCount | None:
     return session.execute(
         select(BudgetCount).where(BudgetCount.heading_id == heading.id).order_by(BudgetCount.id.desc()).limit(1)
     ).scalar_one_or_none()
+
 
 def published_count(session: Session, heading: BudgetHeading) -> BudgetCount | None:
     return session.execute(
@@ -196,16 +249,18 @@ WHAT_IF_RULES: tuple[tuple[str, str], ...] = (
     ("equal-shares", "add1-comparison"),
 )
 
+
 def what_if(session: Session, heading: BudgetHeading) -> list[tuple[str, str, tally.BudgetResult]]:
     """Every rule on the same ballots, for officers to compare before publishing (nothing is stored)."""
     inputs = count_inputs(session, heading)
     return [(r, c, compute(inputs.election, r, c, heading.process.seed)) for r, c in WHAT_IF_RULES]
 
+
 def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount) -> str:
     """A pabulib file for recounting: META with the rule, PROJECTS with costs, votes and ``selected`` as in
     ``count``, VOTES anonymised (sequence numbers) and shuffled with a recorded seed."""
     inputs = count_inputs(session, heading)
-    election = inputs.election
+    election = _as_counted(count, inputs.election)
     if not count_is_current(heading, count, election):
         raise DomainError(_("The ballots of %(heading)s changed after this count. Run the count again.", heading=heading.name))
     result = json.loads(count.result_json)
@@ -230,6 +285,13 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
         "folkmoot_software_version": count.software_version,
         "folkmoot_ballot_type": heading.process.ballot_type,
     })
+    minimum = minimum_of(heading, count)
+    if minimum is not None:  # the standard key min_project_score_threshold (written from the election) applies it
+        meta["min_support"] = str(minimum["needed"])
+        if minimum["votes"]:
+            meta["folkmoot_min_support_votes"] = str(minimum["votes"])
+        if minimum["percent"]:
+            meta["folkmoot_min_support_percent"] = str(minimum["percent"])
     if heading.process.ballot_type == BallotType.KNAPSACK:  # pabulib's name for "choices must fit the budget"
         meta["max_sum_cost"] = meta_money(heading.amount_pence)
     pb = pabulib.from_election(election, meta)
@@ -245,7 +307,18 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
     pb = replace(pb, project_columns=columns, project_rows=rows)
     return pabulib.dumps(pb)
 
+def export_sha256(session: Session, heading: BudgetHeading, count: BudgetCount) -> str | None:
+    """The SHA-256 of the recount file of ``count`` (what ``python -m app.tally pb FILE`` prints as "input
+    sha256"); None when the ballots changed after the count, so no file can be made for it."""
+    try:
+        text = export_pabulib(session, heading, count)
+    except DomainError:
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # --------------------------------------------------------------------------------------------- reading results
+
 
 @dataclass(frozen=True)
 class ProjectOutcome:
@@ -254,6 +327,7 @@ class ProjectOutcome:
     score: int
     funded: bool
     reason: dict[str, Any] | None
+
 
 def outcomes(heading: BudgetHeading, count: BudgetCount) -> list[ProjectOutcome]:
     """Projects with their votes, funded first in funding order, then the rest by score."""
@@ -267,10 +341,12 @@ def outcomes(heading: BudgetHeading, count: BudgetCount) -> list[ProjectOutcome]
     out += [ProjectOutcome(by_id[pid], votes.get(pid, 0), scores.get(pid, 0), False, result["reasons"].get(pid)) for pid in rest]
     return out
 
+
 def _votes_from_result(heading: BudgetHeading, count: BudgetCount) -> dict[str, int]:
     """Weighted number of ballots supporting each project (stored with the count for points ballots)."""
     result = json.loads(count.result_json)
     return {k: int(v) for k, v in result.get("votes", result["scores"]).items()}
+
 
 def turnout(session: Session, heading: BudgetHeading, count: BudgetCount) -> dict[str, Any]:
     population = heading.place.population

@@ -45,6 +45,7 @@ def create_batch(session: Session, actor: Any, heading: BudgetHeading, number: i
     audit.record(session, "budget.paper_batch_created", actor=actor, obj=batch, data={"heading_id": heading.id, "number": number, "size": size})
     return batch
 
+
 def discard_batch(session: Session, actor: Any, batch: PaperBatch) -> None:
     """Throw away a batch started in error (a wrong number or size) and its keyings, before it is accepted;
     its number is free again.  Accepted batches are ballots and stay."""
@@ -59,6 +60,7 @@ def discard_batch(session: Session, actor: Any, batch: PaperBatch) -> None:
     session.flush()
     audit.record(session, "budget.paper_batch_discarded", actor=actor, object_type="budget_paper_batches", object_id=batch_id, data=data)
 
+
 @dataclass(frozen=True)
 class PaperRow:
     """One paper ballot as keyed: spoilt, or the choices (project id -> points)."""
@@ -72,6 +74,7 @@ class PaperRow:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> PaperRow:
         return cls(choices={int(k): int(v) for k, v in obj["choices"].items()}, spoilt=bool(obj["spoilt"]))
+
 
 def key_batch(session: Session, actor: Any, batch: PaperBatch, rows: list[PaperRow]) -> PaperKeying:
     """Record ``actor``'s keying of a whole batch (their own earlier keying is replaced: that is how a
@@ -110,11 +113,13 @@ def key_batch(session: Session, actor: Any, batch: PaperBatch, rows: list[PaperR
                  data={"entry": mine.entry, "content_sha256": hashlib.sha256(content.encode("utf-8")).hexdigest()})
     return mine
 
+
 @dataclass(frozen=True)
 class Mismatch:
     position: int
     first: PaperRow
     second: PaperRow
+
 
 def batch_mismatches(batch: PaperBatch) -> list[Mismatch] | None:
     """Ballots the two keyings disagree on; None until both keyings exist."""
@@ -126,6 +131,7 @@ def batch_mismatches(batch: PaperBatch) -> list[Mismatch] | None:
         for n, (x, y) in enumerate(zip(a, b, strict=True), start=1)
         if x != y
     ]
+
 
 def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
     """Turn a batch whose two keyings (by two officers) agree into ballots; returns how many."""

@@ -47,6 +47,8 @@ class ProcessData:
     voting_closes_on: date | None = None
     results_on: date | None = None
     support_threshold: int | None = None
+    low_turnout_permille: int | None = None
+
 
 def _check_process(data: ProcessData) -> None:
     if not data.title.strip():
@@ -66,6 +68,11 @@ def _check_process(data: ProcessData) -> None:
             field="support_threshold",
         )
 
+
+    if data.low_turnout_permille is not None and not 1 <= data.low_turnout_permille <= 1000:
+        raise DomainError(_("Enter a turnout between 0.1% and 100%, or leave it empty."), field="low_turnout")
+
+
 def _apply_process(process: BudgetProcess, data: ProcessData) -> None:
     process.title = data.title.strip()
     process.description = data.description.strip()
@@ -83,6 +90,8 @@ def _apply_process(process: BudgetProcess, data: ProcessData) -> None:
     process.voting_closes_on = data.voting_closes_on
     process.results_on = data.results_on
     process.support_threshold = data.support_threshold
+    process.low_turnout_permille = data.low_turnout_permille
+
 
 def create_process(session: Session, actor: Any, data: ProcessData, seed: int | None = None) -> BudgetProcess:
     _check_process(data)
@@ -97,6 +106,7 @@ def create_process(session: Session, actor: Any, data: ProcessData, seed: int | 
     audit.record(session, "budget.created", actor=actor, obj=process, data={"title": process.title, "seed": process.seed})
     return process
 
+
 def _rules_of(data: ProcessData) -> dict[str, Any]:
     """What a ballot is and how it is counted, as stored (limits only where the ballot type uses them)."""
     return {
@@ -108,13 +118,14 @@ def _rules_of(data: ProcessData) -> dict[str, Any]:
         "completion": data.completion.value,
     }
 
+
 def update_process(session: Session, actor: Any, process: BudgetProcess, data: ProcessData) -> None:
     """Save a process's details.  Its ballot, rule and area are fixed once voting has started; while it is
     set up, its area may change only to one that still contains every heading's area."""
     _check_process(data)
     _lock_process(session, process, read=False)  # it updates the row: take the write lock at once (no upgrade deadlock)
     rules = _rules_of(data)
-    after = {**rules, "support_threshold": data.support_threshold}
+    after = {**rules, "support_threshold": data.support_threshold, "low_turnout_permille": data.low_turnout_permille}
     before = {key: getattr(process, key) for key in after}
     if any(before[key] != value for key, value in rules.items()) and not policy.phase_allows(process, policy.EDIT_SETUP):
         raise DomainError(_("The ballot, the rule and the area cannot change once voting has started."))
@@ -131,38 +142,78 @@ def update_process(session: Session, actor: Any, process: BudgetProcess, data: P
     changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
     audit.record(session, "budget.updated", actor=actor, obj=process, data={"title": process.title, "changed": changed})
 
+
 def _require_setup(session: Session, obj: Any) -> None:
     _lock_process(session, policy.process_of(obj), read=True)
     if not policy.phase_allows(obj, policy.EDIT_SETUP):
         raise DomainError(_("Headings and funding cannot change once voting has started."))
+
 
 def _check_amount(amount: int | None, field_name: str) -> int:
     if amount is None or amount < 0 or amount > MAX_AMOUNT_PENCE:
         raise DomainError(_("Enter an amount between £0 and £20,000,000."), field=field_name)
     return amount
 
-def add_heading(session: Session, actor: Any, process: BudgetProcess, place: Place, name: str, amount_pence: int) -> BudgetHeading:
+
+@dataclass(frozen=True)
+class Minimum:
+    """A heading's minimum support beyond "no votes, never funded": votes (points, on a points ballot) and/or
+    a whole percentage of the valid ballots; None for either means none."""
+
+    votes: int | None = None
+    percent: int | None = None
+
+
+def _check_minimum(process: BudgetProcess, minimum: Minimum) -> Minimum:
+    if minimum.votes is not None and not 1 <= minimum.votes <= 1_000_000:
+        raise DomainError(_("Enter a minimum number of votes between 1 and 1,000,000, or leave it empty."), field="min_votes")
+    if minimum.percent is not None:
+        if not 1 <= minimum.percent <= 100:
+            raise DomainError(_("Enter a minimum share between 1% and 100%, or leave it empty."), field="min_percent")
+        if process.ballot_type_enum is BallotType.CUMULATIVE:
+            raise DomainError(_("On a points ballot, set the minimum as a number of points, not a share of ballots."), field="min_percent")
+    return minimum
+
+
+def _apply_minimum(heading: BudgetHeading, minimum: Minimum) -> None:
+    heading.min_support_votes = minimum.votes
+    heading.min_support_percent = minimum.percent
+
+
+def add_heading(session: Session, actor: Any, process: BudgetProcess, place: Place, name: str, amount_pence: int,
+                minimum: Minimum | None = None) -> BudgetHeading:
     _require_setup(session, process)
+    minimum = _check_minimum(process, minimum or Minimum())
     if process.place_id not in {p.id for p in place.lineage()}:
         raise DomainError(_("The heading's area must be %(place)s or an area within it.", place=process.place.name), field="place")
     if any(h.place_id == place.id for h in process.headings):
         raise DomainError(_("This budget already has a heading for %(place)s.", place=place.name), field="place")
     heading = BudgetHeading(process=process, place=place, name=name.strip() or place.name, amount_pence=_check_amount(amount_pence, "amount"))
+    _apply_minimum(heading, minimum)
     session.add(heading)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
         raise DomainError(_("This budget already has a heading for %(place)s.", place=place.name), field="place") from None
-    audit.record(session, "budget.heading_added", actor=actor, obj=heading, data={"place": place.code, "amount_pence": heading.amount_pence})
+    audit.record(session, "budget.heading_added", actor=actor, obj=heading, data={"place": place.code, "amount_pence": heading.amount_pence,
+                 "min_support_votes": minimum.votes, "min_support_percent": minimum.percent})
     return heading
 
-def update_heading(session: Session, actor: Any, heading: BudgetHeading, name: str, amount_pence: int) -> None:
+
+def update_heading(session: Session, actor: Any, heading: BudgetHeading, name: str, amount_pence: int,
+                   minimum: Minimum | None = None) -> None:
+    """Save a heading's name, amount and minimum support (``minimum`` None keeps the minimum as it is)."""
     _require_setup(session, heading)
+    if minimum is not None:
+        _apply_minimum(heading, _check_minimum(heading.process, minimum))
     heading.name = name.strip() or heading.place.name
     heading.amount_pence = _check_amount(amount_pence, "amount")
     session.flush()
-    audit.record(session, "budget.heading_updated", actor=actor, obj=heading, data={"amount_pence": heading.amount_pence})
+    audit.record(session, "budget.heading_updated", actor=actor, obj=heading, data={
+        "amount_pence": heading.amount_pence, "min_support_votes": heading.min_support_votes, "min_support_percent": heading.min_support_percent,
+    })
+
 
 def remove_heading(session: Session, actor: Any, heading: BudgetHeading) -> None:
     """Remove a heading, with its pots and projects, while the budget is being set up (nobody has voted:
@@ -174,6 +225,7 @@ def remove_heading(session: Session, actor: Any, heading: BudgetHeading) -> None
     process.headings.remove(heading)
     session.flush()
     audit.record(session, "budget.heading_removed", actor=actor, obj=process, data=data)
+
 
 def _check_pot(heading: BudgetHeading, source: str, amount_pence: int | None, pot: FundingPot | None = None) -> tuple[str, int]:
     """A pot needs a source (one pot per source in a heading) and an amount of more than £0."""
@@ -187,6 +239,7 @@ def _check_pot(heading: BudgetHeading, source: str, amount_pence: int | None, po
         raise DomainError(_("Enter an amount of more than £0."), field="amount")
     return source, amount
 
+
 def add_pot(session: Session, actor: Any, heading: BudgetHeading, source: str, amount_pence: int) -> FundingPot:
     _require_setup(session, heading)
     source, amount = _check_pot(heading, source, amount_pence)
@@ -195,6 +248,7 @@ def add_pot(session: Session, actor: Any, heading: BudgetHeading, source: str, a
     session.flush()
     audit.record(session, "budget.pot_added", actor=actor, obj=heading, data={"pot_id": pot.id, "source": pot.source, "amount_pence": pot.amount_pence})
     return pot
+
 
 def update_pot(session: Session, actor: Any, pot: FundingPot, source: str, amount_pence: int) -> None:
     """Correct a pot's source or amount while the budget is being set up (the pots must still add up to the
@@ -210,6 +264,7 @@ def update_pot(session: Session, actor: Any, pot: FundingPot, source: str, amoun
         data={"pot_id": pot.id, "from": before, "to": {"source": pot.source, "amount_pence": pot.amount_pence}},
     )
 
+
 def remove_pot(session: Session, actor: Any, pot: FundingPot) -> None:
     _require_setup(session, pot.heading)
     heading = pot.heading
@@ -217,6 +272,7 @@ def remove_pot(session: Session, actor: Any, pot: FundingPot) -> None:
     heading.pots.remove(pot)
     session.flush()
     audit.record(session, "budget.pot_removed", actor=actor, obj=heading, data={"pot_id": pot_id, "source": pot.source, "amount_pence": pot.amount_pence})
+
 
 def heading_problems(heading: BudgetHeading) -> list[str]:
     """What stops a heading from going to the vote, in plain words (empty when it is ready)."""
@@ -240,6 +296,17 @@ def heading_problems(heading: BudgetHeading) -> list[str]:
                          title=project.title))
     return out
 
+
+def cost_warnings(heading: BudgetHeading, projects: list[BudgetProject] | None = None) -> list[str]:
+    """Projects that cost more than the heading's whole budget (they can never be funded), in plain words."""
+    return [
+        _("“%(title)s” costs %(cost)s, more than the %(amount)s of %(heading)s. It cannot be funded unless the cost or the amount changes.",
+          title=p.title, cost=_money(p.cost_pence), amount=_money(heading.amount_pence), heading=heading.name)
+        for p in (heading.projects if projects is None else projects)
+        if p.cost_pence > heading.amount_pence
+    ]
+
+
 @dataclass(frozen=True)
 class ProjectData:
     title: str
@@ -247,16 +314,19 @@ class ProjectData:
     cost_pence: int
     language: str | None = None
 
+
 def _require_projects_editable(session: Session, obj: Any) -> None:
     _lock_process(session, policy.process_of(obj), read=True)
     if not policy.phase_allows(obj, policy.EDIT_PROJECTS):
         raise DomainError(_("Projects cannot change once voting has started."))
+
 
 def _check_project(heading: BudgetHeading, data: ProjectData) -> None:
     if not data.title.strip():
         raise DomainError(_("Enter the project's name."), field="title")
     if data.cost_pence is None or data.cost_pence <= 0 or data.cost_pence > MAX_AMOUNT_PENCE:
         raise DomainError(_("Enter a cost of more than £0."), field="cost")
+
 
 def add_project(session: Session, actor: Any, heading: BudgetHeading, data: ProjectData, proposal: Proposal | None = None) -> BudgetProject:
     _require_projects_editable(session, heading)
@@ -274,6 +344,7 @@ def add_project(session: Session, actor: Any, heading: BudgetHeading, data: Proj
     audit.record(session, "budget.project_added", actor=actor, obj=project, data={"cost_pence": project.cost_pence, "proposal_id": project.proposal_id})
     return project
 
+
 def update_project(session: Session, actor: Any, project: BudgetProject, data: ProjectData) -> None:
     _require_projects_editable(session, project.heading)
     _check_project(project.heading, data)
@@ -282,12 +353,14 @@ def update_project(session: Session, actor: Any, project: BudgetProject, data: P
     session.flush()
     audit.record(session, "budget.project_updated", actor=actor, obj=project, data={"cost_pence": project.cost_pence})
 
+
 def remove_project(session: Session, actor: Any, project: BudgetProject) -> None:
     _require_projects_editable(session, project.heading)
     heading = project.heading
     heading.projects.remove(project)
     session.flush()
     audit.record(session, "budget.project_removed", actor=actor, obj=heading, data={"project_id": project.id, "title": project.title})
+
 
 def add_projects_from_proposals(session: Session, actor: Any, heading: BudgetHeading, proposals: list[Proposal]) -> list[BudgetProject]:
     """Shortlisted, costed proposals in the heading's area become projects (title, summary, cost)."""
