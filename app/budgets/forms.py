@@ -132,8 +132,8 @@ class ProcessForm(OnceForm):
         description=_l("While this budget takes or reviews proposals, a proposal in its area with this many supports is flagged for review."),
     )
     low_turnout = PercentField(
-        _l("Turnout below which publishing needs a confirmation (optional, % of residents)"),
-        validators=[InRange(1, 1000, _l("Enter a turnout between 0.1% and 100%, or leave it empty."))],
+        _l("Turnout below which publishing needs a confirmation (optional, per cent of residents)"),
+        validators=[InRange(1, 1000, _l("Enter a turnout from 0.1 to 100 per cent, or leave it empty."))],
         description=_l("When a heading's turnout is below this, the officer publishing the results must confirm it, with the figure shown."),
     )
 
@@ -149,9 +149,9 @@ class MinimumSupportMixin:
     )
     min_percent = WholeNumberField(
         _l("Minimum share of ballots a project needs, in % (optional)"),
-        validators=[Optional(), InRange(1, 100, _l("Enter a minimum share between 1% and 100%, or leave it empty."))],
-        message=_l("Enter a minimum share between 1% and 100%, or leave it empty."),
-        description=_l("For example, 5 means a project must be chosen on at least 5% of the valid ballots. Not for points ballots."),
+        validators=[Optional(), InRange(1, 100, _l("Enter a minimum share from 1 to 100 per cent, or leave it empty."))],
+        message=_l("Enter a minimum share from 1 to 100 per cent, or leave it empty."),
+        description=_l("For example, 5 means a project must be chosen on at least 5 in every 100 valid ballots. Not for points ballots."),
     )
 
 

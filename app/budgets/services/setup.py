@@ -70,7 +70,7 @@ def _check_process(data: ProcessData) -> None:
 
 
     if data.low_turnout_permille is not None and not 1 <= data.low_turnout_permille <= 1000:
-        raise DomainError(_("Enter a turnout between 0.1% and 100%, or leave it empty."), field="low_turnout")
+        raise DomainError(_("Enter a turnout from 0.1 to 100 per cent, or leave it empty."), field="low_turnout")
 
 
 def _apply_process(process: BudgetProcess, data: ProcessData) -> None:
@@ -169,7 +169,7 @@ def _check_minimum(process: BudgetProcess, minimum: Minimum) -> Minimum:
         raise DomainError(_("Enter a minimum number of votes between 1 and 1,000,000, or leave it empty."), field="min_votes")
     if minimum.percent is not None:
         if not 1 <= minimum.percent <= 100:
-            raise DomainError(_("Enter a minimum share between 1% and 100%, or leave it empty."), field="min_percent")
+            raise DomainError(_("Enter a minimum share from 1 to 100 per cent, or leave it empty."), field="min_percent")
         if process.ballot_type_enum is BallotType.CUMULATIVE:
             raise DomainError(_("On a points ballot, set the minimum as a number of points, not a share of ballots."), field="min_percent")
     return minimum
