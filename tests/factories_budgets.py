@@ -82,7 +82,7 @@ def advance(process: BudgetProcess, to: Phase, actor: User | None = None) -> Non
     while process.phase_enum is not to:
         nxt = process.phase_enum.next
         assert nxt is not None
-        services.advance_phase(db.session, actor, process, nxt)
+        services.advance_phase(db.session, actor, process, nxt, confirm_early=True, confirm_low_turnout=True)
     db.session.commit()
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets", cli_group="budgets")
 
-from app.budgets import cli, models, notices, policy, sections, thresholds, views  # noqa: E402,F401
+from app.budgets import ballot_views, cli, models, notices, policy, sections, thresholds, views  # noqa: E402,F401
 
 
 @bp.context_processor

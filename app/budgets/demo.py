@@ -117,7 +117,7 @@ def _set_up(session: Session, title: str, description: str, place_code: str, kin
         services.add_pot(session, None, heading, source, amount)
     popularity = _projects(session, heading, projects)
     for phase in (Phase.ACCEPTING_PROPOSALS, Phase.REVIEWING, Phase.BALLOTING):
-        services.advance_phase(session, None, process, phase, "demonstration data")
+        services.advance_phase(session, None, process, phase, "demonstration data", confirm_early=True, confirm_low_turnout=True)
     return process, popularity
 
 
@@ -192,9 +192,9 @@ def seed(session: Session) -> list[str]:
         voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 300, 1)
         _ballots(session, heading, voters, popularity, rng)
         paper = _paper(session, heading, popularity, rng, [25, 20], accept=True)
-        services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data")
+        services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data", confirm_early=True, confirm_low_turnout=True)
         services.run_count(session, None, heading)
-        services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data")
+        services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data", confirm_early=True, confirm_low_turnout=True)
         lines.append(f"Budget: {FENLAND} (finished, results published; 300 online and {paper} paper demo ballots)")
     if SOUTH_CAMBS not in existing:
         process, popularity = _set_up(

@@ -142,6 +142,9 @@ class BudgetProcess(Base):
     # Supports after which a proposal in the area is flagged for officer review while this budget takes or
     # reviews proposals (app/budgets/thresholds.py); None = no threshold of its own.
     support_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Turnout (tenths of a percent of the heading's population) below which publishing needs an explicit
+    # confirmation naming the figure; None = no such check.
+    low_turnout_permille: Mapped[int | None] = mapped_column(Integer, nullable=True)
     proposals_open_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     review_starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     voting_opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -192,6 +195,10 @@ class BudgetHeading(Base):
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     amount_pence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The minimum support a project needs to be funded, beyond the rule that a project with no votes never is:
+    # a number of votes (points, on a points ballot) and/or a whole percentage of the valid ballots.
+    min_support_votes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_support_percent: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     process: Mapped[BudgetProcess] = relationship(back_populates="headings")
@@ -336,10 +343,28 @@ class BudgetCount(Base):
     online_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     paper_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     spoilt_ballots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The score a project needed to be funded in this count (at least 1: no votes, never funded); None for
+    # counts stored before the minimum existed (they must be counted again before publishing).
+    min_support: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result_json: Mapped[str] = mapped_column(Text, nullable=False)
     is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    heading: Mapped[BudgetHeading] = relationship()
+
+
+class ReplacedReceipt(Base):
+    """The receipt of a ballot that its voter later replaced: the code then answers "replaced by a later ballot
+    on <date>" instead of "not found".  It names the heading and the date only, never the voter or choices."""
+
+    __tablename__ = "budget_replaced_receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    cast_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     heading: Mapped[BudgetHeading] = relationship()

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.budgets.models import Phase
 from app.budgets.services import ProjectOutcome
@@ -20,7 +21,7 @@ def _pence(value: Any) -> int:
     return int(Fraction(str(value)))
 
 
-def reason_text(reason: dict[str, Any] | None, titles: dict[str, str]) -> str:
+def reason_text(reason: dict[str, Any] | None, titles: dict[str, str], points: bool = False) -> str:
     """A plain-language sentence from the tally's machine-readable reason (see ``app.tally.budget.Reason``)."""
     if not reason:
         return ""
@@ -35,7 +36,14 @@ def reason_text(reason: dict[str, Any] | None, titles: dict[str, str]) -> str:
             needed=needed, left=left, at=titles.get(str(reason.get("at")), str(reason.get("at"))),
         )
     if code == "below-threshold":
-        return _("It did not reach the minimum number of votes needed to be considered.")
+        score = int(reason.get("score") or 0)
+        if score == 0:
+            return _("Nobody voted for it, and a project with no votes is never funded.")
+        if points:
+            return ngettext("It had %(num)d point, fewer than the minimum support needed to be funded.",
+                            "It had %(num)d points, fewer than the minimum support needed to be funded.", score)
+        return ngettext("It had %(num)d vote, fewer than the minimum support needed to be funded.",
+                        "It had %(num)d votes, fewer than the minimum support needed to be funded.", score)
     if code == "no-support":
         return _("Nobody voted for it.")
     if code == "supporters-could-not-afford":

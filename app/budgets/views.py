@@ -4,6 +4,7 @@ paper batches, counting and what-if (officers); results and the recount file (pu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ from app.budgets.models import (
     Phase,
     Rule,
 )
+from app.core import once
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, public, requires
@@ -83,7 +85,7 @@ def _process_data(form: forms.ProcessForm) -> services.ProcessData:
         max_choices=form.max_choices.data, max_points=form.max_points.data, language=str(_locale()),
         proposals_open_on=form.proposals_open_on.data, review_starts_on=form.review_starts_on.data,
         voting_opens_on=form.voting_opens_on.data, voting_closes_on=form.voting_closes_on.data, results_on=form.results_on.data,
-        support_threshold=form.support_threshold.data,
+        support_threshold=form.support_threshold.data, low_turnout_permille=form.low_turnout.data,
     )
 
 
@@ -98,14 +100,17 @@ def _locale() -> str:
 def new() -> str | WResponse:
     form = _process_form()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             process = services.create_process(db.session, current_user, _process_data(form))
         except DomainError as exc:
             _fail(form, exc)
         else:
+            url = once.record(form, url_for("budgets.show", process_id=process.id))
             db.session.commit()
             flash(_("Budget created. Now add its headings."), "success")
-            return redirect(url_for("budgets.show", process_id=process.id))
+            return redirect(url)
     return render_template("budgets/process_form.html", form=form, process=None)
 
 
@@ -117,6 +122,8 @@ def show(process_id: int) -> str:
     return render_template("budgets/show.html", process=process, next_phase=nxt,
                            problems=[p for h in process.headings for p in services.heading_problems(h)],
                            accepting_proposals=policy.accepts_proposals(process), started=queries.phase_history(db.session, process),
+                           back_to=services.BACK_TO.get(process.phase_enum) if not services.back_problems(db.session, process) else None,
+                           cost_warnings=[w for h in process.headings for w in services.cost_warnings(h)] if policy.is_officer(current_user) else [],
                            publish_problems=services.phase_problems(db.session, process, nxt)
                            if nxt is Phase.FINISHED and policy.is_officer(current_user) else [])
 
@@ -140,26 +147,46 @@ def edit(process: BudgetProcess) -> str | WResponse:
 @bp.route("/<int:process_id>/phase", methods=["GET", "POST"])
 @requires(Permission.BUDGET_MANAGE, load=queries.process_or_404)
 def phase(process: BudgetProcess) -> str | WResponse:
-    """Confirm, then make, the move to the next stage (stages never go back, so it is never a single click)."""
+    """Confirm, then make, the move to the next stage: never a single click, with a warning when it is before
+    its planned date and, for publishing, when turnout is below the officer's threshold."""
     nxt = process.phase_enum.next
-    if request.method == "GET":
-        if nxt is None:
-            return redirect(url_for("budgets.show", process_id=process.id))
-        return render_template("budgets/phase_confirm.html", process=process, next_phase=nxt, form=forms.PhaseForm(to_phase=nxt.value),
-                               effect=presenters.phase_effect(nxt), problems=services.phase_problems(db.session, process, nxt))
-    form = forms.PhaseForm()
+    if nxt is None:
+        return redirect(url_for("budgets.show", process_id=process.id))
+    form = forms.PhaseForm(to_phase=nxt.value) if request.method == "GET" else forms.PhaseForm()
     if form.validate_on_submit():
         try:
-            services.advance_phase(db.session, current_user, process, Phase(form.to_phase.data), form.reason.data or None)
+            services.advance_phase(db.session, current_user, process, Phase(form.to_phase.data), form.reason.data or None,
+                                   confirm_early=form.confirm_early.data, confirm_low_turnout=form.confirm_low_turnout.data)
         except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            _fail(form, exc)
         else:
             db.session.commit()
             flash(_("The budget is now in the “%(phase)s” stage.", phase=process.phase_enum.label), "success")
-    else:
-        flash(_("The form had expired. Try again."), "error")
-    return redirect(url_for("budgets.show", process_id=process.id))
+            return redirect(url_for("budgets.show", process_id=process.id))
+    lows = services.low_turnouts(db.session, process) if nxt is Phase.FINISHED else []
+    if lows:  # the confirmation names the figures
+        form.confirm_low_turnout.label.text = services.low_turnout_text(process, lows)
+    return render_template("budgets/phase_confirm.html", process=process, next_phase=nxt, form=form, effect=presenters.phase_effect(nxt),
+                           problems=services.phase_problems(db.session, process, nxt), early=services.early_warning(process, nxt),
+                           low_turnout=bool(lows))
+
+
+@bp.route("/<int:process_id>/back", methods=["GET", "POST"])
+@requires(Permission.BUDGET_MANAGE, load=queries.process_or_404)
+def back(process: BudgetProcess) -> str | WResponse:
+    """Go back a stage, with a reason: reopen voting, or back to set-up before any ballot exists."""
+    form = forms.BackForm()
+    if form.validate_on_submit():
+        try:
+            now = services.step_back(db.session, current_user, process, form.reason.data or "")
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The budget is back in the “%(phase)s” stage.", phase=now.label), "success")
+            return redirect(url_for("budgets.show", process_id=process.id))
+    return render_template("budgets/back.html", form=form, process=process, to=services.BACK_TO.get(process.phase_enum),
+                           problems=services.back_problems(db.session, process))
 
 
 # --------------------------------------------------------------------------------------------- headings and pots
@@ -171,18 +198,30 @@ def new_heading(process: BudgetProcess) -> str | WResponse:
     form = forms.HeadingForm()
     form.place.choices = [(p.id, f"{p.name} ({p.kind_label})") for p in queries.heading_places(db.session, process)]
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         place = db.session.get(Place, form.place.data)
         try:
             if place is None:
                 raise DomainError(_("Choose an area."), field="place")
-            heading = services.add_heading(db.session, current_user, process, place, form.name.data or "", form.amount.data or 0)
+            heading = services.add_heading(db.session, current_user, process, place, form.name.data or "", form.amount.data or 0, _minimum(form))
         except DomainError as exc:
             _fail(form, exc)
         else:
+            url = once.record(form, url_for("budgets.edit_heading", heading_id=heading.id))
             db.session.commit()
             flash(_("Heading added. Now add its funding pots."), "success")
-            return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
+            return redirect(url)
     return render_template("budgets/heading_new.html", form=form, process=process)
+
+
+def _minimum(form: forms.MinimumSupportMixin) -> services.Minimum:
+    return services.Minimum(votes=form.min_votes.data, percent=form.min_percent.data)
+
+
+def _warn_costs(heading: BudgetHeading, projects: list[BudgetProject] | None = None) -> None:
+    for warning in services.cost_warnings(heading, projects):
+        flash(warning, "warning")
 
 
 @bp.route("/headings/<int:heading_id>")
@@ -200,15 +239,17 @@ def heading(heading_id: int) -> str:
 @bp.route("/headings/<int:heading_id>/edit", methods=["GET", "POST"])
 @requires(Permission.BUDGET_EDIT_SETUP, load=queries.heading_or_404)
 def edit_heading(heading: BudgetHeading) -> str | WResponse:
-    form = forms.HeadingEditForm(obj=heading, amount=heading.amount_pence) if request.method == "GET" else forms.HeadingEditForm()
+    form = (forms.HeadingEditForm(obj=heading, amount=heading.amount_pence, min_votes=heading.min_support_votes,
+                                  min_percent=heading.min_support_percent) if request.method == "GET" else forms.HeadingEditForm())
     if form.validate_on_submit():
         try:
-            services.update_heading(db.session, current_user, heading, form.name.data or "", form.amount.data or 0)
+            services.update_heading(db.session, current_user, heading, form.name.data or "", form.amount.data or 0, _minimum(form))
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
             flash(_("Heading saved."), "success")
+            _warn_costs(heading)
             return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
     return render_template("budgets/heading_edit.html", form=form, pot_form=forms.PotForm(formdata=None, prefix="pot"), heading=heading,
                            remove_form=forms.ConfirmForm(), problems=services.heading_problems(heading))
@@ -219,14 +260,17 @@ def edit_heading(heading: BudgetHeading) -> str | WResponse:
 def add_pot(heading: BudgetHeading) -> str | WResponse:
     pot_form = forms.PotForm(prefix="pot")
     if pot_form.validate_on_submit():
+        if (again := once.claim(pot_form)) is not None:
+            return again
         try:
             services.add_pot(db.session, current_user, heading, pot_form.source.data or "", pot_form.amount.data or 0)
         except DomainError as exc:
             _fail(pot_form, exc)
         else:
+            url = once.record(pot_form, url_for("budgets.edit_heading", heading_id=heading.id))
             db.session.commit()
             flash(_("Funding pot added."), "success")
-            return redirect(url_for("budgets.edit_heading", heading_id=heading.id))
+            return redirect(url)
     form = forms.HeadingEditForm(obj=heading, formdata=None, amount=heading.amount_pence)
     return render_template("budgets/heading_edit.html", form=form, pot_form=pot_form, heading=heading,
                            remove_form=forms.ConfirmForm(), problems=services.heading_problems(heading))
@@ -275,15 +319,19 @@ def remove_heading(heading: BudgetHeading) -> WResponse:
 def new_project(heading: BudgetHeading) -> str | WResponse:
     form = forms.ProjectForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         data = services.ProjectData(form.title.data or "", form.description.data or "", form.cost.data or 0, _locale())
         try:
-            services.add_project(db.session, current_user, heading, data)
+            project = services.add_project(db.session, current_user, heading, data)
         except DomainError as exc:
             _fail(form, exc)
         else:
+            url = once.record(form, url_for("budgets.heading", heading_id=heading.id))
             db.session.commit()
             flash(_("Project added."), "success")
-            return redirect(url_for("budgets.heading", heading_id=heading.id))
+            _warn_costs(heading, [project])
+            return redirect(url)
     return render_template("budgets/project_form.html", form=form, heading=heading, project=None)
 
 
@@ -300,6 +348,7 @@ def edit_project(project: BudgetProject) -> str | WResponse:
         else:
             db.session.commit()
             flash(_("Project saved."), "success")
+            _warn_costs(project.heading, [project])
             return redirect(url_for("budgets.heading", heading_id=project.heading_id))
     return render_template("budgets/project_form.html", form=form, heading=project.heading, project=project, remove_form=forms.ConfirmForm())
 
@@ -319,6 +368,8 @@ def from_proposals(heading: BudgetHeading) -> str | WResponse:
     proposals = queries.shortlisted_proposals(db.session, heading)
     form = forms.proposals_form_class(proposals)()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         chosen = [p for p in proposals if form[f"prop{p.id}"].data]
         try:
             if not chosen:
@@ -327,67 +378,26 @@ def from_proposals(heading: BudgetHeading) -> str | WResponse:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            url = once.record(form, url_for("budgets.heading", heading_id=heading.id))
             db.session.commit()
             flash(ngettext("%(num)d project added from a proposal.", "%(num)d projects added from proposals.", len(added)), "success")
-            return redirect(url_for("budgets.heading", heading_id=heading.id))
+            _warn_costs(heading, added)
+            return redirect(url)
     return render_template("budgets/from_proposals.html", form=form, heading=heading, proposals=proposals)
 
 
-# --------------------------------------------------------------------------------------------- ballot and receipt
-
-
 def _choices_from(form: forms.FlaskForm, heading: BudgetHeading, cumulative: bool, prefix: str = "") -> dict[int, int]:
+    """Project id -> points (1 for a tick) from the form; a box the form does not have (a hand-made POST naming
+    a project that is not on this ballot) is kept, so that the check refuses it instead of ignoring it."""
     out = {}
     for p in heading.projects:
         value = form[f"{prefix}p{p.id}"].data
         out[p.id] = int(value or 0) if cumulative else (1 if value else 0)
+    pattern = re.compile(rf"{re.escape(prefix)}p(\d+)")
+    for key in request.form:
+        if (match := pattern.fullmatch(key)) is not None and int(match.group(1)) not in out and request.form[key].strip():
+            out[int(match.group(1))] = 1
     return out
-
-
-@bp.route("/headings/<int:heading_id>/ballot", methods=["GET", "POST"])
-@public
-def ballot(heading_id: int) -> str | WResponse:
-    heading = queries.heading_or_404(heading_id)
-    process = heading.process
-    cumulative = process.ballot_type_enum is BallotType.CUMULATIVE
-    refusal = services.vote_refusal(db.session, current_user, heading)
-    existing = services.ballot_of(db.session, current_user, heading)
-    form_class = forms.ballot_form_class(heading.projects, cumulative, process.max_points)
-    if request.method == "GET" and existing is not None:
-        form = form_class(data={f"p{c.project_id}": (c.points if cumulative else True) for c in existing.choices})
-    else:
-        form = form_class()
-    check = None
-    if request.method == "POST" and refusal is not None:
-        form.form_errors.append(refusal)
-    elif form.validate_on_submit():
-        check = services.check_choices(heading, _choices_from(form, heading, cumulative))
-        if not check.ok:
-            form.form_errors.extend(check.problems)
-        elif "cast" in request.form:
-            try:
-                code = services.cast_ballot(db.session, current_user, heading, check.choices)
-            except DomainError as exc:
-                _fail(form, exc)
-            else:
-                db.session.commit()
-                return render_template("budgets/ballot_cast.html", heading=heading, process=process, code=code, replaced=existing is not None)
-    if check is None and request.method == "GET" and existing is not None:
-        check = services.check_choices(heading, {c.project_id: c.points for c in existing.choices})
-    return render_template("budgets/ballot.html", heading=heading, process=process, form=form, refusal=refusal,
-                           check=check, existing=existing, cumulative=cumulative)
-
-
-@bp.route("/receipt")
-@public
-def receipt() -> str:
-    form = forms.ReceiptForm(request.args)
-    status = None
-    looked_up = False
-    if "code" in request.args and form.validate():
-        looked_up = True
-        status = services.check_receipt(db.session, form.code.data or "")
-    return render_template("budgets/receipt.html", form=form, status=status, looked_up=looked_up)
 
 
 # --------------------------------------------------------------------------------------------- paper ballots
@@ -398,14 +408,17 @@ def receipt() -> str:
 def paper(heading: BudgetHeading) -> str | WResponse:
     form = forms.BatchForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             batch = services.create_batch(db.session, current_user, heading, form.number.data or 0, form.size.data or 0)
         except DomainError as exc:
             _fail(form, exc)
         else:
+            url = once.record(form, url_for("budgets.key_batch", batch_id=batch.id))
             db.session.commit()
             flash(_("Batch %(number)d created. Key its ballots.", number=batch.number), "success")
-            return redirect(url_for("budgets.key_batch", batch_id=batch.id))
+            return redirect(url)
     return render_template("budgets/paper.html", form=form, heading=heading, batches=queries.batches(db.session, heading))
 
 
@@ -488,7 +501,8 @@ def count(heading: BudgetHeading) -> str | WResponse:
     latest = services.latest_count(db.session, heading)
     return render_template("budgets/count.html", form=form, heading=heading, process=heading.process,
                            what_if=services.what_if(db.session, heading) if request.args.get("compare") else None, titles=titles,
-                           latest=latest, stale=services.count_is_stale(db.session, heading, latest))
+                           latest=latest, stale=services.count_is_stale(db.session, heading, latest),
+                           minimum=services.current_minimum(db.session, heading), points=heading.process.ballot_type_enum is BallotType.CUMULATIVE)
 
 
 def _shown_count(heading: BudgetHeading):  # type: ignore[no-untyped-def]
@@ -514,10 +528,12 @@ def results(heading_id: int) -> str:
         "budgets/results.html", heading=heading, process=heading.process, shown=shown, outcomes=outcomes,
         money_left=result["money_left"], total_cost=result["total_cost"],
         turnout=services.turnout(db.session, heading, shown), bars=bars, chart_height=chart_height,
-        reasons={o.project.id: presenters.reason_text(o.reason, titles) for o in outcomes if not o.funded},
+        reasons={o.project.id: presenters.reason_text(o.reason, titles, points=heading.process.ballot_type_enum is BallotType.CUMULATIVE)
+                 for o in outcomes if not o.funded},
         points=heading.process.ballot_type_enum is BallotType.CUMULATIVE,
         stale=not shown.is_published and services.count_is_stale(db.session, heading, shown),
         lots=presenters.lot_texts(result.get("lots", []), titles, shown.seed),
+        minimum=services.minimum_of(heading, shown), file_sha256=services.export_sha256(db.session, heading, shown),
     )
 
 

@@ -43,3 +43,17 @@ def _no_update(mapper: object, connection: object, target: AuditEntry) -> None:
 @event.listens_for(AuditEntry, "before_delete")
 def _no_delete(mapper: object, connection: object, target: AuditEntry) -> None:
     raise AppendOnlyError("The audit log is append-only: entries cannot be removed.")
+
+
+class FormSubmission(Base):
+    """A one-time token of a create form that has been acted on (see :mod:`app.core.once`): sending the same
+    form again finds its token here and is shown the first result instead of creating a second row."""
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    endpoint: Mapped[str] = mapped_column(String(100), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    result_url: Mapped[str] = mapped_column(String(500), nullable=False, default="/")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)

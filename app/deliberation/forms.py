@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.core.once import OnceForm
 from app.deliberation.models import Outcome, SpaceKind, SpaceRole
 from app.deliberation.services import (
     COMMENT_MAX,
@@ -35,7 +36,7 @@ def _body(label: object, required: object, limit: int, too_long: object, descrip
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     body = _body(_l("Your comment"), _l("Enter your comment"), COMMENT_MAX,
                  _l("Your comment must be 10,000 characters or fewer"),
                  _l("Challenge ideas, not people. Everyone can read what you write."))
@@ -55,7 +56,7 @@ class EditCommentForm(CommentForm):
                  _l("The previous version stays visible in the comment's history."))
 
 
-class AssistedCommentForm(FlaskForm):
+class AssistedCommentForm(OnceForm):
     channel = RadioField(
         _l("How was the comment received?"),
         choices=[("paper", _l("On paper")), ("phone", _l("By phone")), ("in_person", _l("In person"))],
@@ -73,7 +74,7 @@ class AssistedCommentForm(FlaskForm):
     stance = RadioField(_l("Their stance (optional)"), choices=STANCE_CHOICES, default="", validators=[Optional()])
 
 
-class DebateForm(FlaskForm):
+class DebateForm(OnceForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title")),
                                                 Length(max=TITLE_MAX, message=_l("The title must be 200 characters or fewer"))],
                         description=_l("A question or a topic, for example: Should Mill Road close to through traffic on Sundays?"))
@@ -82,7 +83,7 @@ class DebateForm(FlaskForm):
     place = SelectField(_l("Place (optional)"), choices=[], validators=[Optional()])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(OnceForm):
     reason = _body(_l("What is wrong with it?"), _l("Tell us what is wrong with it"), REASON_MAX,
                    _l("The reason must be 2,000 characters or fewer"),
                    _l("For example: it is abusive, it shares someone's personal details, or it is advertising."))
@@ -114,7 +115,7 @@ class AccountModerationForm(FlaskForm):
                    _l("Say which behaviour was the problem. The account holder sees a warning's reason."))
 
 
-class SpaceForm(FlaskForm):
+class SpaceForm(OnceForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name for the space")),
                                               Length(max=NAME_MAX, message=_l("The name must be 120 characters or fewer"))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX, message=_l("The description must be 5,000 characters or fewer"))])
@@ -128,7 +129,7 @@ class SpaceForm(FlaskForm):
         self.kind.choices = [(k.value, k.label) for k in SpaceKind]
 
 
-class MemberForm(FlaskForm):
+class MemberForm(OnceForm):
     email = EmailField(_l("Email address of the member's account"),
                        validators=[DataRequired(_l("Enter the email address of the member's account")), Length(max=254)])
     role = RadioField(_l("Role in the space"), choices=[(r.value, r.label) for r in SpaceRole], default=SpaceRole.MEMBER.value,
@@ -143,7 +144,7 @@ class MemberForm(FlaskForm):
         self.role.choices = [(r.value, r.label) for r in SpaceRole]
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(OnceForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title")),
                                                 Length(max=TITLE_MAX, message=_l("The title must be 200 characters or fewer"))])
     text = _body(_l("Recommendation"), _l("Enter the recommendation"), RECOMMENDATION_MAX,
@@ -152,7 +153,7 @@ class RecommendationForm(FlaskForm):
                              description=_l("For example 2026-04-01"))
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(OnceForm):
     outcome = RadioField(_l("The council's response"), choices=[(o.value, o.label) for o in Outcome],
                          validators=[InputRequired(_l("Choose the council's response"))])
     explanation = _body(_l("Explanation"), _l("Explain the council's response"), RECOMMENDATION_MAX,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.models import User
+from app.core import once
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
@@ -134,6 +135,8 @@ def _new_debate(space: Space | None) -> str | Response:
     form = DebateForm()
     _place_choices(form)
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         place = db.session.execute(select(Place).where(Place.code == form.place.data)).scalar_one_or_none() if form.place.data else None
         data = services.DebateData(title=form.title.data or "", body=form.body.data or "", place=place, language=_language())
         try:
@@ -141,6 +144,7 @@ def _new_debate(space: Space | None) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("deliberation.debate", debate_id=debate.id))
             db.session.commit()
             flash(_("Your debate has started."), "success")
             return redirect(url_for("deliberation.debate", debate_id=debate.id))
@@ -180,6 +184,8 @@ def spaces() -> str:
 def new_space() -> str | Response:
     form = SpaceForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         data = services.SpaceData(name=form.name.data or "", description=form.description.data or "",
                                   kind=SpaceKind(form.kind.data), is_restricted=bool(form.is_restricted.data))
         try:
@@ -187,6 +193,7 @@ def new_space() -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("deliberation.members", slug=space.slug))
             db.session.commit()
             flash(_("The space “%(name)s” has been created. Add its members.", name=space.name), "success")
             return redirect(url_for("deliberation.members", slug=space.slug))
@@ -212,6 +219,8 @@ def members(space: Space) -> str | Response:
     if request.method == "GET":
         form.started_on.data = utcnow().date()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             membership = services.add_member(
                 db.session, current_user, space, form.email.data or "", SpaceRole(form.role.data),  # type: ignore[arg-type]
@@ -220,6 +229,7 @@ def members(space: Space) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("deliberation.members", slug=space.slug))
             db.session.commit()
             flash(_("%(name)s is now a member of %(space)s.", name=membership.user.public_name, space=space.name), "success")
             return redirect(url_for("deliberation.members", slug=space.slug))
@@ -250,6 +260,8 @@ def end_membership(membership: SpaceMembership) -> str | Response:
 def _comment_page(target: Proposal | Debate) -> str | Response:
     form = CommentForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             posted = services.add_comment(db.session, current_user, target, form.body.data or "",  # type: ignore[arg-type]
                                           form.stance.data or None, language=_language())
@@ -257,6 +269,7 @@ def _comment_page(target: Proposal | Debate) -> str | Response:
             _fail(form, exc)
         else:
             _queue_emails(posted)
+            once.record(form, comment_url(posted.comment))
             db.session.commit()
             flash(_("Your comment has been posted."), "success")
             return redirect(comment_url(posted.comment))
@@ -282,6 +295,8 @@ def reply(parent: Comment) -> str | Response:
     form = ReplyForm()
     target = policy.comment_target(parent)
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             posted = services.add_comment(db.session, current_user, target, form.body.data or "",  # type: ignore[arg-type]
                                           form.stance.data or None, parent=parent, language=_language())
@@ -289,6 +304,7 @@ def reply(parent: Comment) -> str | Response:
             _fail(form, exc)
         else:
             _queue_emails(posted)
+            once.record(form, comment_url(posted.comment))
             db.session.commit()
             flash(_("Your reply has been posted."), "success")
             return redirect(comment_url(posted.comment))
@@ -333,6 +349,8 @@ def history(comment_id: int) -> str:
 def _assisted(target: Proposal | Debate) -> str | Response:
     form = AssistedCommentForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         data = services.AssistedComment(
             channel=Channel(form.channel.data), body=form.body.data or "", stance=form.stance.data or None,
             email=form.email.data or "", name=form.name.data or "", contact_note=form.contact_note.data or "",
@@ -343,6 +361,7 @@ def _assisted(target: Proposal | Debate) -> str | Response:
             _fail(form, exc)
         else:
             _queue_emails(posted)
+            once.record(form, comment_url(posted.comment))
             db.session.commit()
             flash(_("The comment has been recorded, marked as entered by an officer."), "success")
             return redirect(comment_url(posted.comment))
@@ -405,11 +424,14 @@ def _review_url(ref: services.ContentRef) -> str:
 def report(ref: services.ContentRef) -> str | Response:
     form = ReportForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             services.report(db.session, current_user, ref, form.reason.data or "")  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, _content_url(ref))
             db.session.commit()
             flash(_("Thank you. A moderator will look at your report."), "success")
             return redirect(_content_url(ref))
@@ -541,6 +563,8 @@ def new_recommendation(space: Space) -> str | Response:
     if request.method == "GET":
         form.published_on.data = utcnow().date()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             rec = services.publish_recommendation(
                 db.session, current_user, space, form.title.data or "", form.text.data or "",  # type: ignore[arg-type]
@@ -549,6 +573,7 @@ def new_recommendation(space: Space) -> str | Response:
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("deliberation.recommendation", recommendation_id=rec.id))
             db.session.commit()
             flash(_("The recommendation is published. It awaits the council's response."), "success")
             return redirect(url_for("deliberation.recommendation", recommendation_id=rec.id))
@@ -562,12 +587,15 @@ def respond(rec: Recommendation) -> str | Response:
     if request.method == "GET":
         form.responded_on.data = utcnow().date()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             services.respond(db.session, current_user, rec, Outcome(form.outcome.data), form.explanation.data or "",  # type: ignore[arg-type]
                              form.responded_on.data)  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("deliberation.recommendation", recommendation_id=rec.id))
             db.session.commit()
             flash(_("The council's response is published."), "success")
             return redirect(url_for("deliberation.recommendation", recommendation_id=rec.id))

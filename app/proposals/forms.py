@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.once import OnceForm
 from app.proposals.money import AmountError, parse_pounds
 from app.proposals.services import (
     MAX_CONTACT_NOTE,
@@ -59,7 +60,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(OnceForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Enter a title")), Length(max=MAX_TITLE, message=_l("The title must be 200 characters or fewer"))],
@@ -168,7 +169,7 @@ class ReviewForm(FlaskForm):
     )
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(OnceForm):
     text = TextAreaField(
         _l("What has been done"),
         validators=[DataRequired(_l("Write what has been done")),
@@ -187,7 +188,7 @@ class ConfirmForm(FlaskForm):
     """Support, withdraw: nothing to fill in but the CSRF token."""
 
 
-class TopicForm(FlaskForm):
+class TopicForm(OnceForm):
     name = StringField(
         _l("Topic name"),
         validators=[DataRequired(_l("Enter the topic's name")), Length(max=MAX_TOPIC, message=_l("The name must be 120 characters or fewer"))],

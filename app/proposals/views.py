@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import services as accounts
+from app.core import once
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
@@ -105,11 +106,14 @@ def new() -> str | Response:
     if request.method == "GET" and current_user.home_place_id:
         form.place_id.data = current_user.home_place_id
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             proposal = services.create_proposal(db.session, current_user, _data(form))  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("proposals.show", proposal_id=proposal.id))
             db.session.commit()
             flash(_("Your draft is saved. Only you and council officers can see it until you publish it."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -209,11 +213,14 @@ def post_update(proposal: Proposal) -> str | Response:
     if request.method == "GET":
         form.happened_on.data = utcnow().date()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             services.post_update(db.session, current_user, proposal, form.text.data or "", form.happened_on.data)  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("proposals.show", proposal_id=proposal.id))
             db.session.commit()
             flash(_("The update is on the proposal's timeline."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -265,11 +272,14 @@ def review_queue() -> str:
 def topics() -> str | Response:
     form = TopicForm()
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             topic = services.create_topic(db.session, current_user, form.name.data or "")  # type: ignore[arg-type]
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("proposals.topics"))
             db.session.commit()
             flash(_("Topic added: %(name)s.", name=topic.name), "success")
             return redirect(url_for("proposals.topics"))
@@ -298,11 +308,14 @@ def assisted() -> str | Response:
     form = AssistedEntryForm()
     _choices(form)
     if form.validate_on_submit():
+        if (again := once.claim(form)) is not None:
+            return again
         try:
             proposal = _assisted_entry(form)
         except DomainError as exc:
             _fail(form, exc)
         else:
+            once.record(form, url_for("proposals.show", proposal_id=proposal.id))
             db.session.commit()
             flash(_("The proposal is recorded."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))

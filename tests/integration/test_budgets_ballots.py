@@ -33,6 +33,12 @@ def _vote(browser, heading_id, data, button="cast"):  # type: ignore[no-untyped-
     return browser.submit(f"/budgets/headings/{heading_id}/ballot", {**data, button: "1"}).get_data(as_text=True)
 
 
+def _once(html: str) -> str:
+    match = re.search(r'name="once_token" type="hidden" value="([^"]+)"|type="hidden" name="once_token" value="([^"]+)"|id="once_token" name="once_token" type="hidden" value="([^"]+)"', html)
+    assert match, "the form carries a one-time token"
+    return next(g for g in match.groups() if g)
+
+
 def _count(heading: BudgetHeading) -> int:
     return db.session.execute(select(func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading.id)).scalar_one()
 
@@ -142,14 +148,14 @@ def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[n
     a, b, *_ = _ids(heading)
     services.cast_ballot(db.session, voter, heading, {a: 1})
     db.session.commit()
-    real = services._locked_ballot
+    real = services.ballots._locked_ballot
     calls = []
 
     def blind_first_time(session, heading_id, voter_id):  # type: ignore[no-untyped-def]
         calls.append(1)
         return None if len(calls) == 1 else real(session, heading_id, voter_id)
 
-    monkeypatch.setattr(services, "_locked_ballot", blind_first_time)
+    monkeypatch.setattr(services.ballots, "_locked_ballot", blind_first_time)
     services.cast_ballot(db.session, voter, heading, {b: 1})
     db.session.commit()
     assert len(calls) == 2
@@ -218,20 +224,30 @@ def test_double_submit_wrong_place_and_closed_vote_for_each_ballot_type(browser,
     voter = make_user(postcode="PE13 1AG")
     browser.sign_in(voter.email, PASSWORD)
     page = browser.get(url).get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), f"p{a}": mark, f"p{b}": mark, "cast": "1"}
+    data = {"csrf_token": csrf_from(page), "once_token": _once(page), f"p{a}": mark, f"p{b}": mark, "cast": "1"}
     first = RECEIPT_RE.search(browser.client.post(url, data=data).get_data(as_text=True))
-    again = browser.client.post(url, data=data).get_data(as_text=True)
-    second = RECEIPT_RE.search(again)
-    assert first and second and first.group(1) != second.group(1) and "replaces your earlier ballot" in again
+    # the same form sent again (a double click, "resend") is acted on once: it shows the first result
+    again = browser.client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+    assert first and not RECEIPT_RE.search(again) and "already been sent" in again
+    assert _count(heading) == 1 and services.check_receipt(db.session, first.group(1)).replaced_at is None
+    # replacing it deliberately: a new form, the old and new choices side by side, then confirmed
+    page = browser.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "once_token": _once(page), f"p{a}": mark, "cast": "1"}
+    step = browser.client.post(url, data=data).get_data(as_text=True)
+    assert "Replace your ballot?" in step and not RECEIPT_RE.search(step) and _count(heading) == 1
+    done = browser.client.post(url, data={**data, "confirm": "1"}).get_data(as_text=True)
+    second = RECEIPT_RE.search(done)
+    assert second and first.group(1) != second.group(1) and "replaces your earlier ballot" in done
     assert _count(heading) == 1
-    assert services.check_receipt(db.session, first.group(1)) is None
-    assert services.check_receipt(db.session, second.group(1)) is not None
+    assert services.check_receipt(db.session, first.group(1)).replaced_at is not None
+    assert services.check_receipt(db.session, second.group(1)).replaced_at is None
+    data = {**data, f"p{b}": mark}
 
     advance(process, Phase.REVIEWING_BALLOTS)
     html = browser.client.post(url, data={**data, f"p{b}": ""}).get_data(as_text=True)
     assert "Voting is not open for this budget" in html and not RECEIPT_RE.search(html)
     ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
-    assert sorted(c.project_id for c in ballot.choices) == sorted([a, b])
+    assert [c.project_id for c in ballot.choices] == [a]
 
 
 def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  # type: ignore[no-untyped-def]
@@ -261,9 +277,9 @@ def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  #
     db.session.rollback()
     assert _count(heading) == 0
 
-    with Session(db.engine) as other:  # the other officer discards the paper batch, counts and publishes
+    with Session(db.engine) as other:  # the other officer accepts the paper batch, counts and publishes
         p = other.get(BudgetProcess, process.id)
-        services.discard_batch(other, None, other.get(type(batch), batch.id))
+        services.accept_batch(other, other.get(type(a), a.id), other.get(type(batch), batch.id))
         services.run_count(other, None, p.headings[0])
         services.advance_phase(other, None, p, Phase.FINISHED)
         other.commit()
@@ -276,7 +292,7 @@ def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  #
     with pytest.raises(DomainError, match="only while voting is open"):
         services.create_batch(db.session, a, heading, 2, 1)
     db.session.rollback()
-    assert _count(heading) == 0
+    assert _count(heading) == 1  # the accepted paper ballot only
 
 
 def test_ballot_page_says_how_to_become_able_to_vote(browser):  # type: ignore[no-untyped-def]

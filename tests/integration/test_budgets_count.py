@@ -60,7 +60,7 @@ def test_phase_guards(app):  # type: ignore[no-untyped-def]
     with pytest.raises(DomainError, match="cannot move"):
         services.advance_phase(db.session, officer, process, Phase.FINISHED)
     advance(process, Phase.REVIEWING_BALLOTS)
-    with pytest.raises(DomainError, match="has no count"):
+    with pytest.raises(DomainError, match="Fenland has no ballots. Results cannot be published while a heading has no ballots."):
         services.advance_phase(db.session, officer, process, Phase.FINISHED)
     db.session.rollback()
     services.run_count(db.session, officer, heading)
@@ -280,6 +280,15 @@ def test_county_process_with_district_headings(browser):  # type: ignore[no-unty
     services.run_count(db.session, officer, county)
     services.run_count(db.session, officer, districts[FENLAND])
     db.session.commit()
+    with pytest.raises(DomainError, match="South Cambridgeshire has no ballots"):
+        services.advance_phase(db.session, officer, process, Phase.FINISHED)
+    db.session.rollback()
+    second = make_user(Role.OFFICER)  # a paper ballot for South Cambridgeshire, keyed twice
+    batch = services.create_batch(db.session, officer, south, 1, 1)
+    for keyer in (officer, second):
+        services.key_batch(db.session, keyer, batch, [services.PaperRow({south.projects[1].id: 1})])
+    services.accept_batch(db.session, officer, batch)
+    db.session.commit()
     with pytest.raises(DomainError, match="South Cambridgeshire has no count"):
         services.advance_phase(db.session, officer, process, Phase.FINISHED)
     db.session.rollback()
@@ -288,7 +297,7 @@ def test_county_process_with_district_headings(browser):  # type: ignore[no-unty
     advance(process, Phase.FINISHED, officer)
     fen = json.loads(services.published_count(db.session, districts[FENLAND]).result_json)
     assert fen["selected"] == [str(districts[FENLAND].projects[0].id)]
-    assert services.published_count(db.session, south).online_ballots == 0
+    assert services.published_count(db.session, south).online_ballots == 0 and services.published_count(db.session, south).paper_ballots == 1
     assert services.published_count(db.session, county).online_ballots == 1
     for heading in (county, *districts.values()):
         assert browser.get(f"/budgets/headings/{heading.id}/results").status_code == 200

@@ -34,7 +34,7 @@ def _phase(browser, process_id, to):  # type: ignore[no-untyped-def]
     """Follow the "next stage" button on the process page to its confirmation page, and confirm."""
     assert f'href="/budgets/{process_id}/phase"' in browser.get(f"/budgets/{process_id}").get_data(as_text=True)
     page = browser.get(f"/budgets/{process_id}/phase").get_data(as_text=True)
-    assert "Stages only move forward: this cannot be undone." in page and f'name="to_phase" value="{to}"' in page
+    assert "<h1>Move to the next stage:" in page and f'name="to_phase" value="{to}"' in page
     return browser.client.post(f"/budgets/{process_id}/phase", data={"csrf_token": csrf_from(page), "to_phase": to}, follow_redirects=True)
 
 
@@ -120,6 +120,8 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     html = browser.get(f"/budgets/headings/{heading.id}/ballot").get_data(as_text=True)
     assert "You have already voted here" in html and re.search(rf'id="p{play}"[^>]*checked|checked[^>]*id="p{play}"', html)
     html = _ballot_post(browser, heading.id, {f"p{play}": "y", f"p{path}": "y"}).get_data(as_text=True)
+    assert "Replace your ballot?" in html and "Your ballot now" in html and "Your new ballot" in html
+    html = _ballot_post(browser, heading.id, {f"p{play}": "y", f"p{path}": "y"}, button="confirm").get_data(as_text=True)
     assert "replaces your earlier ballot" in html
     code = RECEIPT_RE.search(html).group(1)
     assert code != first_code
@@ -187,7 +189,7 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     assert "style=" not in html and "<script" not in html
     assert "Funded: £4,000.00" in html and "Funded: £2,500.00" in html and "Funded: £900.00" in html
     assert "It needed £3,500.00 and £2,600.00 was left when its turn came." in html
-    assert "It needed £3,000.00 and £2,600.00 was left when its turn came." in html  # the resident's proposal, no votes
+    assert "Nobody voted for it, and a project with no votes is never funded." in html  # the resident’s proposal, no votes
     assert db.session.get(Proposal, proposal_id).state == ProposalState.NOT_SELECTED.value
     assert "Money left</dt><dd>£2,600.00" in html
     assert "6 (4 online, 2 on paper)" in html and "1 spoilt paper not counted" in html
@@ -195,7 +197,7 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     html = browser.get("/budgets/receipt", query_string={"code": code.lower()}).get_data(as_text=True)
     assert "Yes, it was counted" in html and "Wisbech play area" not in html
     html = browser.get("/budgets/receipt", query_string={"code": first_code}).get_data(as_text=True)
-    assert "No ballot has this receipt code" in html
+    assert "This ballot was replaced by a later ballot on" in html and "No ballot has this receipt code" not in html
     # --- export: download, CLI, recount
     download = browser.get(f"/budgets/headings/{heading.id}/results.pb")
     assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")

@@ -98,6 +98,7 @@ def test_paper_pages(browser):  # type: ignore[no-untyped-def]
     html = browser.submit(f"/budgets/batches/{batch_id}/key", {f"b1_p{p[0]}": "3", f"b1_p{p[1]}": "2"}).get_data(as_text=True)
     assert "Your keying of batch 2 is saved" in html and "needs keying by two different officers" in html
     # closed once the process finishes (the half-keyed batch is discarded first: it would stop publishing)
+    services.cast_ballot(db.session, make_user(postcode="PE13 1AG"), heading, {p[0]: 2})
     advance(process, Phase.REVIEWING_BALLOTS)
     services.discard_batch(db.session, officer, db.session.get(PaperBatch, batch_id))
     services.run_count(db.session, officer, heading)
@@ -166,6 +167,7 @@ def test_process_page_lists_what_stops_publishing(browser):  # type: ignore[no-u
     process, heading = make_budget()
     officer = make_user(Role.OFFICER)
     services.create_batch(db.session, officer, heading, 9, 2)
+    services.cast_ballot(db.session, make_user(postcode="PE13 1AG"), heading, {heading.projects[0].id: 1})
     db.session.commit()
     advance(process, Phase.REVIEWING_BALLOTS)
     browser.sign_in(officer.email, PASSWORD)

@@ -164,6 +164,7 @@ def test_every_phase_change_is_audited_and_made_only_by_officers(browser):  # ty
         with pytest.raises(DomainError, match="cannot move"):
             services.advance_phase(db.session, officer, process, to)
         db.session.rollback()
+    services.cast_ballot(db.session, resident, heading, {heading.projects[0].id: 1})
     advance(process, Phase.REVIEWING_BALLOTS, officer)
     services.run_count(db.session, officer, heading)
     services.advance_phase(db.session, officer, process, Phase.FINISHED, reason="Committee approved")
@@ -271,6 +272,8 @@ def test_moving_to_the_next_stage_is_confirmed_on_its_own_page(browser):  # type
     assert "<h1>Move to the next stage: Voting open</h1>" in html
     assert "Voting opens. From now on, headings, funding pots and projects cannot change." in html
     assert "The move will be refused until" not in html and 'name="to_phase" value="balloting"' in html
+    advance(process, Phase.BALLOTING, officer)
+    services.cast_ballot(db.session, make_user(postcode="PE13 1AG"), heading, {heading.projects[0].id: 1})
     advance(process, Phase.REVIEWING_BALLOTS, officer)
     html = browser.get(f"/budgets/{process.id}/phase").get_data(as_text=True)
     assert "The results of every heading are published to everyone" in html
