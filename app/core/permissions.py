@@ -24,6 +24,8 @@ class Permission(enum.StrEnum):
     # accounts and roles
     ACCOUNT_MANAGE_ROLES = "account.manage_roles"
     ACCOUNT_LIST = "account.list"
+    ACCOUNT_ASSISTED_REGISTRATION = "account.assisted_registration"
+    ACCOUNT_CONFIRM_AREA = "account.confirm_area"
     # places
     PLACE_MANAGE = "place.manage"
     # audit log

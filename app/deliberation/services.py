@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth import services as accounts
+from app.auth.confirmation import verify_in_person
 from app.auth.models import Role, User
 from app.core import audit
 from app.core.db import utcnow
@@ -380,6 +381,7 @@ def assisted_comment(session: Session, officer: User, target: Target, data: Assi
         if resident is None or resident.is_deleted:
             raise DomainError(_("There is no account with that email address."), field="email")
         comment.author_id = resident.id
+        verify_in_person(session, officer, resident)  # the officer met or spoke to them
     else:
         if len(name) > NAME_MAX:
             raise DomainError(_("The name must be %(max)d characters or fewer", max=NAME_MAX), field="name")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import services as accounts
+from app.auth.policy import participation_refusal
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import attach_error
@@ -152,6 +153,7 @@ def show(proposal_id: int) -> str:
         next_states=services.next_states(current_user, proposal) if current_user.is_authenticated else [],
         has_supported=services.has_supported(db.session, current_user, proposal),
         supportable=proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None,
+        support_refusal=participation_refusal(current_user),
         threshold=_threshold(proposal) if proposal.state == ProposalState.PUBLISHED.value else None,
         confirm_form=ConfirmForm(),
         review_form=review_form,
