@@ -164,9 +164,14 @@ def show(proposal_id: int) -> str:
 @bp.route("/<int:proposal_id>/transition", methods=["GET", "POST"])
 @requires(Permission.PROPOSAL_TRANSITION, load=proposal_or_404)
 def transition(proposal: Proposal) -> str | Response:
-    form = TransitionForm()
     options = services.next_states(current_user, proposal)
+    if options == [ProposalState.PUBLISHED] and request.method == "GET":  # the author's plain step, not this form
+        return render_template("proposals/publish.html", form=ConfirmForm(), proposal=proposal,
+                               threshold=_threshold(proposal))
+    form = TransitionForm()
     form.to_state.choices = [(s.value, s.label) for s in options]
+    if len(options) == 1 and not form.is_submitted():
+        form.to_state.data = options[0].value  # one way on: chosen already
     if form.validate_on_submit():
         try:
             services.transition(db.session, current_user, proposal, form.to_state.data or "", form.reason.data)  # type: ignore[arg-type]
@@ -176,7 +181,25 @@ def transition(proposal: Proposal) -> str | Response:
             db.session.commit()
             flash(_("The proposal is now: %(state)s.", state=proposal.state_enum.label), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return render_template("proposals/transition.html", form=form, proposal=proposal, options=options)
+    return render_template("proposals/transition.html", form=form, proposal=proposal, options=options,
+                           needs_reason=ProposalState.DECLINED in options)
+
+
+@bp.route("/<int:proposal_id>/publish", methods=["GET", "POST"])
+@requires(Permission.PROPOSAL_EDIT, load=proposal_or_404)
+def publish(proposal: Proposal) -> str | Response:
+    """The author's own step from draft to published: one button, after saying who will see it."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.transition(db.session, current_user, proposal, ProposalState.PUBLISHED)  # type: ignore[arg-type]
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your proposal is published. Everyone can now read it, support it and comment on it."), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template("proposals/publish.html", form=form, proposal=proposal, threshold=_threshold(proposal))
 
 
 @bp.route("/<int:proposal_id>/review", methods=["GET", "POST"])
