@@ -3,9 +3,8 @@ deliver, "you said, we did"; and every refused transition, for every kind of acc
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
