@@ -51,6 +51,7 @@ class Permission(enum.StrEnum):
     DELIBERATION_MANAGE_SPACES = "deliberation.manage_spaces"
     DELIBERATION_PUBLISH_RECOMMENDATION = "deliberation.publish_recommendation"
     DELIBERATION_RESPOND_RECOMMENDATION = "deliberation.respond_recommendation"
+    DELIBERATION_AGREE_RECOMMENDATION = "deliberation.agree_recommendation"
     # --- end deliberation ---
     # --- budgets: policies in app/budgets/policy.py (only the budgets feature edits this block) ---
     BUDGET_MANAGE = "budget.manage"
