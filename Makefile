@@ -2,13 +2,16 @@
 #   make run   – create .venv, install, migrate a SQLite database in instance/, seed the Cambridgeshire demo,
 #                serve http://127.0.0.1:5000
 #   make test  – install with the development extras and run the whole test suite
+#   make shell – a shell inside the virtual environment with FLASK_APP set, for the README's flask commands
+#   make axe   – the accessibility crawl (tests/browser/axe_crawl.py) over a running site (URL=…)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := FLASK_APP=wsgi.py $(BIN)/flask
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test install install-dev translations lint bench axe browser-deps clean
+.PHONY: run test install install-dev translations lint bench axe browser-deps clean shell
+URL ?= http://127.0.0.1:5000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +52,13 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python -m bench.tally
 
-axe: install-dev
-	$(BIN)/python ../shared/tools/axe_crawl.py http://127.0.0.1:5000
+axe: install-dev browser-deps
+	$(BIN)/python -m tests.browser.axe_crawl $(URL)
+
+# A shell inside the virtual environment, with FLASK_APP set, for the README's `flask …` commands.
+shell: install translations
+	@echo "Folkmoot shell: flask commands work here; 'exit' leaves."
+	@PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" FLASK_APP=wsgi.py $${SHELL:-/bin/sh} -i
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

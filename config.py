@@ -35,9 +35,15 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_LOGIN = "10 per minute;50 per hour"
-    RATELIMIT_REGISTER = "5 per minute;30 per hour"
-    RATELIMIT_RESET = "5 per minute;20 per hour"
+    # Each form is limited twice: per connection, at levels a room of people behind one library or community
+    # centre connection can live with, and per e-mail address, tightly (guessing at one account).  Officers'
+    # assisted registration has no limit.
+    RATELIMIT_LOGIN = "60 per minute;600 per hour"
+    RATELIMIT_LOGIN_EMAIL = "10 per minute;50 per hour"
+    RATELIMIT_REGISTER = "30 per minute;300 per hour"
+    RATELIMIT_REGISTER_EMAIL = "3 per minute;10 per hour"
+    RATELIMIT_RESET = "30 per minute;300 per hour"
+    RATELIMIT_RESET_EMAIL = "3 per minute;10 per hour"
 
     # Mail: with MAIL_SERVER set, messages go by SMTP; otherwise they are written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")

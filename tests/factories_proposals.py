@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.auth import services as accounts
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
+from app.core.db import utcnow
 from app.extensions import db
 from app.places import services as places
 from app.places.models import Place
@@ -81,7 +82,8 @@ def quick_user(name: str, home: Place | None, *roles: Role) -> User:
     if not _HASH:
         _HASH.append(hash_password(PASSWORD))
     n = next(_seq)
-    user = User(email=f"proposals{n}@example.org", display_name=name, password_hash=_HASH[0], home_place=home)
+    user = User(email=f"proposals{n}@example.org", display_name=name, password_hash=_HASH[0], home_place=home,
+                email_confirmed_at=utcnow())
     db.session.add(user)
     db.session.flush()
     for role in roles:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from app.auth import policy, views  # noqa: E402,F401
+from app.auth import identity, policy, views  # noqa: E402,F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from app.auth.models import GRANTABLE_ROLES
 from app.auth.services import MIN_PASSWORD_LENGTH
@@ -41,6 +41,49 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(_l("Enter your home postcode")), Length(max=10, message=_l("Enter a real postcode, like CB2 1TN")), uk_postcode],
         description=_l("We use it to find your area, so you can vote on what happens there. It is never shown."),
     )
+    ward_id = SelectField(
+        _l("Your ward"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("Only if we could not find your postcode (new streets are often missing). "
+                       "A council officer will confirm it; until then your area shows as “to be confirmed”."),
+    )
+
+    def set_wards(self, wards: list[tuple[int, str]]) -> None:
+        self.ward_id.choices = [(0, str(_l("Choose your ward")))] + wards
+
+
+class AssistedRegisterForm(FlaskForm):
+    display_name = StringField(
+        _l("Their name"),
+        validators=[DataRequired(_l("Enter the name other people will see")), Length(max=80, message=_l("Your name must be 80 characters or fewer"))],
+    )
+    email = EmailField(
+        _l("Their email address"),
+        validators=[DataRequired(_l("Enter their email address")), Email(_l("Enter an email address like name@example.com")), Length(max=254)],
+        description=_l("We send a link there so they can choose a password."),
+    )
+    postcode = StringField(
+        _l("Their home postcode"),
+        validators=[DataRequired(_l("Enter their home postcode")), Length(max=10, message=_l("Enter a real postcode, like CB2 1TN")), uk_postcode],
+    )
+    ward_id = SelectField(_l("Their ward"), coerce=int, validators=[Optional()],
+                          description=_l("Only if the postcode is not in the directory."))
+    checked = BooleanField(
+        _l("I have met this person and checked who they are"),
+        validators=[DataRequired(_l("Confirm that you have checked who this person is"))],
+    )
+
+    def set_wards(self, wards: list[tuple[int, str]]) -> None:
+        self.ward_id.choices = [(0, str(_l("Choose the ward")))] + wards
+
+
+class ConfirmAreaForm(FlaskForm):
+    place_id = SelectField(_l("Ward"), coerce=int, validators=[InputRequired(_l("Choose the ward from the list."))])
+
+
+class ResendConfirmationForm(FlaskForm):
+    pass
 
 
 class SignInForm(FlaskForm):

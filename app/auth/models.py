@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
@@ -50,11 +50,19 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Taking part (casting a ballot, supporting a proposal) needs a confirmed e-mail address, or an officer who
+    # checked the person in person (assisted entry): see app.auth.policy.participation_refusal.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The postcode was not in the directory: the resident chose their ward, and an officer has still to confirm it.
+    is_area_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", foreign_keys="UserRole.user_id"
     )
     home_place = relationship("Place", lazy="joined")
+    verified_by = relationship("User", remote_side=[id], foreign_keys=[verified_by_id], lazy="select")
 
     # Flask-Login protocol
     @property
@@ -78,6 +86,11 @@ class User(Base):
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def has_confirmed_identity(self) -> bool:
+        """A confirmed e-mail address, or an officer's check in person."""
+        return self.email_confirmed_at is not None or self.verified_at is not None
 
     @property
     def public_name(self) -> str:
@@ -107,6 +120,20 @@ class PasswordResetToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class EmailConfirmationToken(Base):
+    """A single-use, expiring link that confirms ``email`` belongs to the account.  Only its SHA-256 is stored."""
+
+    __tablename__ = "email_confirmation_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -23,3 +23,10 @@ def search_users(q: str, page: int, per_page: int = 25) -> Pagination:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(User.email.ilike(like), User.display_name.ilike(like)))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def areas_to_confirm() -> list[User]:
+    """Residents whose postcode was not in the directory and who chose their ward: an officer confirms it."""
+    return list(db.session.execute(
+        select(User).where(User.is_area_unconfirmed.is_(True), User.is_deleted.is_(False)).order_by(User.created_at)
+    ).scalars())

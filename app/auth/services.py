@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from app.auth.passwords import check_password, hash_password
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
-from app.places.services import normalise_postcode, place_for_postcode
+from app.places.services import home_for, normalise_postcode, place_for_postcode
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -47,30 +48,48 @@ class Registration:
     password: str
     postcode: str
     locale: str | None = None
+    ward_id: int | None = None  # chosen from the list when the postcode is not in the directory
 
 
-def register(session: Session, data: Registration) -> User:
+@dataclass(frozen=True)
+class Registered:
+    """The outcome of a registration.  ``is_new`` False means the address already had an account: the page
+    answers the same either way (so it never reveals who has an account) and the owner is e-mailed instead."""
+
+    user: User
+    is_new: bool
+
+
+def register(session: Session, data: Registration) -> Registered:
     email = normalise_email(data.email)
-    place = place_for_postcode(session, data.postcode)
+    place, area_unconfirmed = home_for(session, data.postcode, data.ward_id)
     check_new_password(data.password)
-    if find_by_email(session, email) is not None:
-        raise DomainError(_("An account with that email address already exists. Sign in or reset your password."), field="email")
+    password_hash = hash_password(data.password)  # hashed either way, so both answers take as long
+    existing = find_by_email(session, email)
+    if existing is not None:
+        audit.record(session, "account.registration_for_existing_address", obj=existing)
+        return Registered(existing, False)
     user = User(
         display_name=data.display_name.strip(),
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         postcode=normalise_postcode(data.postcode),
         home_place=place,
+        is_area_unconfirmed=area_unconfirmed,
         locale=data.locale,
     )
     session.add(user)
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:
-        raise DomainError(_("An account with that email address already exists. Sign in or reset your password."), field="email") from None
-    audit.record(session, "account.registered", actor=user, obj=user)
-    return user
+    except IntegrityError:  # registered at the same moment by another request
+        existing = find_by_email(session, email)
+        if existing is None:
+            raise
+        return Registered(existing, False)
+    audit.record(session, "account.registered", actor=user, obj=user,
+                 data={"area_to_confirm": True} if area_unconfirmed else None)
+    return Registered(user, True)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -85,7 +104,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start_password_reset(session: Session, email: str) -> tuple[User, str] | None:
+def start_password_reset(session: Session, email: str, max_age: timedelta | None = None) -> tuple[User, str] | None:
     """Make a single-use token for the account with ``email``; None (and no error) when there is none,
     so the page never reveals whether an address is registered."""
     user = find_by_email(session, email)
@@ -96,7 +115,7 @@ def start_password_reset(session: Session, email: str) -> tuple[User, str] | Non
         PasswordResetToken(
             user_id=user.id,
             token_hash=_token_hash(token),
-            expires_at=utcnow() + current_app.config["PASSWORD_RESET_MAX_AGE"],
+            expires_at=utcnow() + (max_age or current_app.config["PASSWORD_RESET_MAX_AGE"]),
         )
     )
     session.flush()
@@ -144,6 +163,7 @@ def update_preferences(session: Session, user: User, prefs: Preferences) -> None
     if prefs.postcode and normalise_postcode(prefs.postcode) != user.postcode:
         user.home_place = place_for_postcode(session, prefs.postcode)
         user.postcode = normalise_postcode(prefs.postcode)
+        user.is_area_unconfirmed = False  # the directory knows the new postcode
     name = prefs.display_name.strip()
     if user.is_suspended and name != (user.display_name or ""):
         # A suspended account keeps its settings and its right to leave, but not a new public name.
@@ -210,11 +230,13 @@ def revoke_role(session: Session, actor: User | None, user: User, role: Role) ->
 def create_user(
     session: Session, *, email: str, display_name: str, password: str, roles: list[Role], postcode: str | None = None
 ) -> User:
-    """Shell and seed path: like ``register`` but the postcode is optional and roles are granted at once."""
+    """Shell and seed path: like ``register`` but the postcode is optional and roles are granted at once.  The
+    administrator at the command line vouches for the address, so it counts as confirmed."""
     check_new_password(password)
     if find_by_email(session, email):
         raise DomainError(_("An account with that email address already exists. Sign in or reset your password."), field="email")
-    user = User(email=normalise_email(email), display_name=display_name, password_hash=hash_password(password))
+    user = User(email=normalise_email(email), display_name=display_name, password_hash=hash_password(password),
+                email_confirmed_at=utcnow())
     if postcode:
         user.home_place = place_for_postcode(session, postcode)
         user.postcode = normalise_postcode(postcode)
@@ -230,3 +252,58 @@ def create_user(
 def record_rate_limited(session: Session, what: str, client_hash: str, path: str) -> None:
     """Audit that a client went past a rate limit (the client is kept only as a truncated hash)."""
     audit.record(session, f"auth.{what}_rate_limited", data={"client": client_hash, "path": path})
+
+
+@dataclass(frozen=True)
+class AssistedRegistration:
+    display_name: str
+    email: str
+    postcode: str
+    ward_id: int | None = None
+
+
+def register_for_someone(session: Session, officer: User, data: AssistedRegistration) -> Registered:
+    """An officer registers a person they have met (a drop-in session, the library, the phone): the account is
+    verified by the officer and has no password until the person sets one from the e-mailed link.  When the
+    address already has an account, that account is marked verified instead (officers may know who has one)."""
+    from app.auth.confirmation import verify_in_person
+
+    if not (officer.has_role(Role.OFFICER) or officer.has_role(Role.ADMINISTRATOR)):
+        raise DomainError(_("Only an officer can register someone."))
+    name = data.display_name.strip()
+    if not name:
+        raise DomainError(_("Enter the name other people will see"), field="display_name")
+    existing = find_by_email(session, data.email)
+    if existing is not None:
+        verify_in_person(session, officer, existing)
+        return Registered(existing, False)
+    place, area_unconfirmed = home_for(session, data.postcode, data.ward_id)
+    user = User(display_name=name, email=normalise_email(data.email), postcode=normalise_postcode(data.postcode),
+                home_place=place, is_area_unconfirmed=area_unconfirmed)
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise DomainError(_("Someone registered this address at the same moment. Try again."), field="email") from None
+    audit.record(session, "account.registered_by_officer", actor=officer, obj=user)
+    verify_in_person(session, officer, user)
+    return Registered(user, True)
+
+
+def confirm_area(session: Session, officer: User, user: User, place_id: int) -> None:
+    """An officer confirms (or corrects) the home area a resident chose when their postcode was unknown."""
+    from app.places.models import Place
+    from app.places.services import CHOOSABLE_KINDS
+
+    if not (officer.has_role(Role.OFFICER) or officer.has_role(Role.ADMINISTRATOR)):
+        raise DomainError(_("Only an officer can confirm a resident's area."))
+    place = session.get(Place, place_id)
+    if place is None or place.kind not in CHOOSABLE_KINDS:
+        raise DomainError(_("Choose the ward from the list."), field="place_id")
+    before = user.home_place_id
+    user.home_place = place
+    user.is_area_unconfirmed = False
+    session.flush()
+    audit.record(session, "account.area_confirmed", actor=officer, obj=user, data={"from": before, "to": place.id})
+

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import bp, queries, services
+from app.auth import bp, identity, queries, services
 from app.auth.forms import (
     AccountForm,
     DeleteAccountForm,
@@ -25,6 +25,7 @@ from app.core.forms import attach_error, safe_next
 from app.core.mail import send_mail
 from app.core.permissions import Permission, public, requires, signed_in
 from app.extensions import db, limiter
+from app.places import services as place_services
 
 
 def _limit(name: str) -> str:
@@ -41,13 +42,23 @@ def _breach(what: str) -> Response:
     return make_response(body, code)
 
 
+def per_email() -> str:
+    """Rate-limit key for forms that name an e-mail address: the address (hashed), not the connection, so one
+    library's shared connection is not blocked by its neighbours' attempts."""
+    email = services.normalise_email(request.form.get("email", ""))
+    return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: _limit("RATELIMIT_REGISTER"), methods=["POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_REGISTER_EMAIL"), key_func=per_email, methods=["POST"])
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = RegisterForm()
+    form.set_wards(place_services.ward_choices(db.session))
+    show_wards = bool(form.ward_id.data)
     if form.validate_on_submit():
         data = services.Registration(
             display_name=form.display_name.data or "",
@@ -55,23 +66,27 @@ def register() -> str | Response:
             password=form.password.data or "",
             postcode=form.postcode.data or "",
             locale=request.accept_languages.best_match(current_app.config["LANGUAGES"]),
+            ward_id=form.ward_id.data or None,
         )
         try:
-            user = services.register(db.session, data)
+            outcome = services.register(db.session, data)
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
+            show_wards = show_wards or isinstance(exc, place_services.UnknownPostcode)
         else:
+            identity.send_registration_mail(outcome)
             db.session.commit()
-            login_user(user)
-            flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
-            return redirect(url_for("core.index"))
-    return render_template("auth/register.html", form=form)
+            return render_template("auth/register_sent.html", email=services.normalise_email(data.email))
+    return render_template("auth/register.html", form=form, show_wards=show_wards,
+                           demo_postcodes=place_services.demo_postcodes(db.session))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: _limit("RATELIMIT_LOGIN"), methods=["POST"], on_breach=lambda limit: _breach("sign_in"))
+@limiter.limit(lambda: _limit("RATELIMIT_LOGIN_EMAIL"), key_func=per_email, methods=["POST"],
+               on_breach=lambda limit: _breach("sign_in"))
 def sign_in() -> str | Response:
     form = SignInForm()
     if form.validate_on_submit():
@@ -98,6 +113,7 @@ def sign_out() -> Response:
 @bp.route("/reset", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: _limit("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_RESET_EMAIL"), key_func=per_email, methods=["POST"])
 def reset_request() -> str | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():

@@ -1,11 +1,18 @@
-"""Locale selection and the formatting helpers templates use (money and dates through Babel)."""
+"""Locale selection and the formatting helpers templates use (money, dates, numbers and percentages through Babel)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
@@ -53,8 +60,25 @@ def number(value: int | float | None) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def percent(share: float | None, digits: int = 0) -> str:
+    """A share (0.003) → '0%' / '0.3%' (digits=1) in English, '0,3%' in Polish: always through Babel, never '%' by hand."""
+    if share is None:
+        return ""
+    pattern = "#,##0%" if digits <= 0 else "#,##0." + "0" * digits + "%"
+    return format_percent(share, pattern)
+
+
+def ratio(value: float | None, digits: int = 2) -> str:
+    """A plain decimal with a fixed number of places ('1.25' / '1,25'), through Babel."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0." + "0" * digits if digits > 0 else "#,##0")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["ratio"] = ratio
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["whole_money"] = whole_money
     app.jinja_env.filters["day"] = day

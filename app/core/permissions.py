@@ -24,6 +24,8 @@ class Permission(enum.StrEnum):
     # accounts and roles
     ACCOUNT_MANAGE_ROLES = "account.manage_roles"
     ACCOUNT_LIST = "account.list"
+    ACCOUNT_ASSISTED_REGISTRATION = "account.assisted_registration"
+    ACCOUNT_CONFIRM_AREA = "account.confirm_area"
     # places
     PLACE_MANAGE = "place.manage"
     # audit log
@@ -49,6 +51,7 @@ class Permission(enum.StrEnum):
     DELIBERATION_MANAGE_SPACES = "deliberation.manage_spaces"
     DELIBERATION_PUBLISH_RECOMMENDATION = "deliberation.publish_recommendation"
     DELIBERATION_RESPOND_RECOMMENDATION = "deliberation.respond_recommendation"
+    DELIBERATION_AGREE_RECOMMENDATION = "deliberation.agree_recommendation"
     # --- end deliberation ---
     # --- budgets: policies in app/budgets/policy.py (only the budgets feature edits this block) ---
     BUDGET_MANAGE = "budget.manage"

@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from app.auth import services as account_services
-from app.core import bp
+from app.core import bp, home
 from app.core.forms import safe_next
 from app.core.models import AuditEntry
 from app.core.permissions import Permission, public, requires
@@ -20,7 +20,9 @@ from app.places import queries as place_queries
 @bp.route("/")
 @public
 def index() -> str:
-    return render_template("core/index.html", roots=place_queries.roots(db.session))
+    areas = home.areas_for(current_user)
+    return render_template("core/index.html", roots=place_queries.roots(db.session),
+                           sections=home.sections(db.session, areas), personal=areas is not None)
 
 
 @bp.route("/language/<code>")

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("deliberation", __name__, url_prefix="/deliberation")
 
-from app.deliberation import models, policy, proposal_notices, sections, views  # noqa: E402,F401
+from app.deliberation import models, policy, proposal_notices, recommendation_views, sections, views  # noqa: E402,F401

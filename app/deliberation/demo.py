@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth import services as accounts
 from app.auth.models import Role, User
 from app.core.db import utcnow
-from app.deliberation import services
+from app.deliberation import recommendations, services
 from app.deliberation.models import (
     Comment,
     ContentKind,
@@ -25,6 +25,7 @@ from app.deliberation.models import (
     Outcome,
     Recommendation,
     Report,
+    Space,
     SpaceKind,
     SpaceRole,
 )
@@ -200,10 +201,35 @@ def seed(session: Session) -> list[str]:
     for title, text, published, response in recs:
         rec = session.execute(select(Recommendation).where(Recommendation.title == title)).scalars().first()
         if rec is None:
-            rec = services.publish_recommendation(session, officer, space, title, text, published, language="en")
+            rec = _agreed(session, space, title, text, published)
         if response is not None and rec.response is None:
             outcome, explanation, responded = response
-            services.respond(session, officer, rec, outcome, explanation, responded)
-    lines.append("Deliberation: two recommendations (one answered, one awaiting the council's response).")
+            recommendations.respond(session, officer, rec, outcome, explanation, responded)
+    draft_title = "Publish a plain-English summary of every budget heading before voting opens"
+    if session.execute(select(Recommendation).where(Recommendation.title == draft_title)).first() is None:
+        proposer = _members(space)[0]
+        recommendations.propose_recommendation(
+            session, proposer, space, draft_title,
+            "Before each vote, a one-page summary of every heading (what it pays for, how much, and who decides) "
+            "should be posted to every household in the area and read out at the assemblies.", language="en")
+    lines.append("Deliberation: two recommendations (one answered, one awaiting the council's response) and one "
+                 "draft that the coalition's members are still voting on.")
     session.flush()
     return lines
+
+
+def _members(space: Space) -> list[User]:
+    today = utcnow().date()
+    return [m.user for m in space.memberships if m.is_current(today)]
+
+
+def _agreed(session: Session, space: Space, title: str, text: str, published: date) -> Recommendation:
+    """A recommendation the members agreed to, dated as it was (the demo's history)."""
+    members = _members(space)
+    rec = recommendations.propose_recommendation(session, members[0], space, title, text, language="en")
+    for member in members[1:]:
+        if not rec.is_draft:
+            break
+        recommendations.vote_on_recommendation(session, member, rec, True)
+    rec.published_on = published
+    return rec

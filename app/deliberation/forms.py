@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.core.once import OnceForm
 from app.deliberation.models import Outcome, SpaceKind, SpaceRole
@@ -149,8 +158,22 @@ class RecommendationForm(OnceForm):
                                                 Length(max=TITLE_MAX, message=_l("The title must be 200 characters or fewer"))])
     text = _body(_l("Recommendation"), _l("Enter the recommendation"), RECOMMENDATION_MAX,
                  _l("The recommendation must be 20,000 characters or fewer"))
-    published_on = DateField(_l("Published on"), validators=[InputRequired(_l("Enter the date as YYYY-MM-DD"))],
-                             description=_l("For example 2026-04-01"))
+
+
+class AgreementForm(FlaskForm):
+    agrees = RadioField(_l("Do you agree that the coalition sends this recommendation?"),
+                        choices=[("yes", _l("Yes, I agree")), ("no", _l("No, I do not agree"))],
+                        validators=[InputRequired(_l("Choose whether you agree"))])
+
+
+class AgreementPercentForm(FlaskForm):
+    agreement_percent = IntegerField(
+        _l("Share of current members who must agree (per cent)"),
+        validators=[InputRequired(_l("Enter a whole number from 1 to 100")),
+                    NumberRange(min=1, max=100, message=_l("Enter a whole number from 1 to 100"))],
+        description=_l("A recommendation goes out when at least this share of the current members have agreed. "
+                       "50 means half; 67 means two thirds; 100 means everyone."),
+    )
 
 
 class ResponseForm(OnceForm):

@@ -124,6 +124,8 @@ class Space(Base):
     is_restricted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # A coalition's recommendation goes out when at least this share (per cent) of its current members agree.
+    agreement_percent: Mapped[int] = mapped_column(Integer, nullable=False, default=50, server_default="50")
 
     memberships: Mapped[list[SpaceMembership]] = relationship(
         back_populates="space", order_by="SpaceMembership.started_on", cascade="all, delete-orphan"
@@ -351,8 +353,14 @@ class Report(Base):
     reporter = relationship("User", foreign_keys=[reporter_id])
 
 
+class RecommendationStatus(enum.StrEnum):
+    DRAFT = "draft"  # proposed by a member; only the coalition's members (and officers) see it
+    PUBLISHED = "published"  # enough members agreed; public, awaiting the council's response
+
+
 class Recommendation(Base):
-    """A recommendation the guiding coalition publishes; it awaits the council's response."""
+    """A recommendation of the guiding coalition: a draft until enough members agree, then published, when it
+    awaits the council's response."""
 
     __tablename__ = "recommendations"
 
@@ -361,12 +369,39 @@ class Recommendation(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     language: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    published_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default=RecommendationStatus.PUBLISHED.value, server_default="published"
+    )
+    published_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     space: Mapped[Space] = relationship()
     response: Mapped[CouncilResponse | None] = relationship(back_populates="recommendation", uselist=False)
+    votes: Mapped[list[RecommendationVote]] = relationship(
+        back_populates="recommendation", cascade="all, delete-orphan", order_by="RecommendationVote.id"
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == RecommendationStatus.DRAFT.value
+
+
+class RecommendationVote(Base):
+    """One member's one vote on a draft recommendation (the database allows one per member)."""
+
+    __tablename__ = "recommendation_votes"
+    __table_args__ = (UniqueConstraint("recommendation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    agrees: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="votes")
 
 
 class CouncilResponse(Base):

@@ -54,6 +54,18 @@ def may_view_space(user: Any, space: Space | None) -> bool:
     return current_membership(user, space) is not None
 
 
+def readers_text(target: Proposal | Debate | Space | None) -> str:
+    """Who can read what is written here, in plain words, for the hint beside every comment box."""
+    space = target if isinstance(target, Space) else getattr(target, "space", None)
+    if space is None or not space.is_restricted:
+        return _("Challenge ideas, not people. Everyone can read what you write.")
+    if space.kind == SpaceKind.WORKING_GROUP.value:
+        return _("Challenge ideas, not people. Only the council staff who are current members of “%(space)s” "
+                 "can read what you write.", space=space.name)
+    return _("Challenge ideas, not people. Only the current members of “%(space)s” can read what you write: "
+             "it is not public.", space=space.name)
+
+
 def may_view_debate(user: Any, debate: Debate) -> bool:
     return may_view_space(user, debate.space)
 
@@ -169,17 +181,30 @@ def may_manage_spaces(user: Any, _: Any) -> bool:
 
 @policy(Permission.DELIBERATION_PUBLISH_RECOMMENDATION)
 def may_publish_recommendation(user: Any, space: Any) -> bool:
-    """Officers, and current members of the guiding coalition."""
-    if is_officer(user):
-        return True
+    """Current members of the guiding coalition propose its recommendations (officers too, when they are members);
+    a recommendation goes out only once enough members agree."""
     return isinstance(space, Space) and space.kind == SpaceKind.COALITION.value and current_membership(user, space) is not None
+
+
+@policy(Permission.DELIBERATION_AGREE_RECOMMENDATION)
+def may_vote_on_recommendation(user: Any, recommendation: Any) -> bool:
+    """One member, one vote, while the recommendation is a draft."""
+    return (isinstance(recommendation, Recommendation) and recommendation.is_draft
+            and current_membership(user, recommendation.space) is not None)
+
+
+def may_view_recommendation(user: Any, recommendation: Recommendation) -> bool:
+    """Published: everyone.  A draft: the current members of its space."""
+    return not recommendation.is_draft or current_membership(user, recommendation.space) is not None
 
 
 @policy(Permission.DELIBERATION_RESPOND_RECOMMENDATION)
 def may_respond(user: Any, recommendation: Any) -> bool:
     if not is_officer(user):
         return False
-    return recommendation is None or (isinstance(recommendation, Recommendation) and recommendation.response is None)
+    return recommendation is None or (
+        isinstance(recommendation, Recommendation) and not recommendation.is_draft and recommendation.response is None
+    )
 
 
 def public_title(target: Proposal | Debate) -> str:

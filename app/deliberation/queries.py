@@ -20,6 +20,8 @@ from app.deliberation.models import (
     Debate,
     Notification,
     Recommendation,
+    RecommendationStatus,
+    RecommendationVote,
     Report,
     Space,
     SpaceMembership,
@@ -85,8 +87,9 @@ def coalition_or_404() -> Space:
 
 
 def recommendation_or_404(recommendation_id: int) -> Recommendation:
+    """A published recommendation, or a draft for the current members of its space; otherwise 404."""
     rec = db.session.get(Recommendation, recommendation_id)
-    if rec is None:
+    if rec is None or not policy.may_view_recommendation(current_user, rec):
         abort(404)
     return rec
 
@@ -244,10 +247,27 @@ def unread_count(session: Session, user: Any) -> int:
 
 
 def recommendations(session: Session) -> list[Recommendation]:
+    """Published recommendations (drafts are for the coalition's members: :func:`draft_recommendations`)."""
     return list(session.execute(
-        select(Recommendation).order_by(Recommendation.published_on.desc(), Recommendation.id.desc())
+        select(Recommendation).where(Recommendation.status == RecommendationStatus.PUBLISHED.value)
+        .order_by(Recommendation.published_on.desc(), Recommendation.id.desc())
         .options(selectinload(Recommendation.response))
     ).scalars())
+
+
+def draft_recommendations(session: Session, space: Space) -> list[Recommendation]:
+    return list(session.execute(
+        select(Recommendation).where(Recommendation.space_id == space.id,
+                                     Recommendation.status == RecommendationStatus.DRAFT.value)
+        .order_by(Recommendation.created_at.desc(), Recommendation.id.desc())
+    ).scalars())
+
+
+def recommendation_vote_of(session: Session, rec: Recommendation, user: Any) -> RecommendationVote | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return session.execute(select(RecommendationVote).where(
+        RecommendationVote.recommendation_id == rec.id, RecommendationVote.user_id == user.id)).scalar_one_or_none()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth import services as accounts
+from app.auth.confirmation import verify_in_person
 from app.auth.models import Role, User
 from app.core import audit
 from app.core.db import utcnow
@@ -27,11 +28,8 @@ from app.deliberation.models import (
     Comment,
     CommentRevision,
     ContentKind,
-    CouncilResponse,
     Debate,
     Notification,
-    Outcome,
-    Recommendation,
     Report,
     Space,
     SpaceKind,
@@ -380,6 +378,7 @@ def assisted_comment(session: Session, officer: User, target: Target, data: Assi
         if resident is None or resident.is_deleted:
             raise DomainError(_("There is no account with that email address."), field="email")
         comment.author_id = resident.id
+        verify_in_person(session, officer, resident)  # the officer met or spoke to them
     else:
         if len(name) > NAME_MAX:
             raise DomainError(_("The name must be %(max)d characters or fewer", max=NAME_MAX), field="name")
@@ -530,52 +529,3 @@ def latest_suspension(session: Session, user: User) -> AccountWarning | None:
         select(AccountWarning).where(AccountWarning.user_id == user.id, AccountWarning.action == AccountAction.SUSPEND.value)
         .order_by(AccountWarning.created_at.desc(), AccountWarning.id.desc()).limit(1)
     ).scalar_one_or_none()
-
-
-# --- the guiding coalition's recommendations ---------------------------------------------------------------
-
-def publish_recommendation(
-    session: Session, actor: User, space: Space, title: str, text: str, published_on: date, language: str | None = None,
-) -> Recommendation:
-    if space.kind != SpaceKind.COALITION.value:
-        raise DomainError(_("Only the guiding coalition publishes recommendations."))
-    if not policy.may_publish_recommendation(actor, space) or actor.is_suspended:
-        raise DomainError(_("You cannot publish recommendations."))
-    title = _require_text(title, TITLE_MAX, "title", _("Enter a title"),
-                          _("The title must be %(max)d characters or fewer", max=TITLE_MAX))
-    text = _require_text(text, RECOMMENDATION_MAX, "text", _("Enter the recommendation"),
-                         _("The recommendation must be %(max)d characters or fewer", max=RECOMMENDATION_MAX))
-    rec = Recommendation(space_id=space.id, title=title, text=text, published_on=published_on, language=language,
-                         created_by_id=actor.id)
-    session.add(rec)
-    session.flush()
-    audit.record(session, "deliberation.recommendation_published", actor=actor, obj=rec,
-                 data={"title": title, "published_on": published_on.isoformat()})
-    return rec
-
-
-def respond(
-    session: Session, officer: User, rec: Recommendation, outcome: Outcome, explanation: str, responded_on: date,
-) -> CouncilResponse:
-    if not policy.is_officer(officer) or officer.is_suspended:
-        raise DomainError(_("Only council officers can enter the council's response."))
-    if rec.response is not None:
-        raise DomainError(_("The council has already responded to this recommendation."))
-    explanation = _require_text(explanation, RECOMMENDATION_MAX, "explanation", _("Explain the council's response"),
-                                _("The explanation must be %(max)d characters or fewer", max=RECOMMENDATION_MAX))
-    if responded_on < rec.published_on:
-        raise DomainError(_("The response cannot be dated before the recommendation"), field="responded_on")
-    response = CouncilResponse(recommendation_id=rec.id, outcome=outcome.value, explanation=explanation,
-                               responded_on=responded_on, entered_by_id=officer.id)
-    session.add(response)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise DomainError(_("The council has already responded to this recommendation.")) from None
-    session.refresh(rec)
-    audit.record(session, "deliberation.recommendation_response", actor=officer, obj=rec,
-                 data={"outcome": outcome.value, "responded_on": responded_on.isoformat()})
-    return response
-
-

@@ -28,18 +28,14 @@ from app.deliberation.forms import (
     EditCommentForm,
     HideForm,
     MemberForm,
-    RecommendationForm,
     ReplyForm,
     ReportForm,
-    ResponseForm,
     RestoreForm,
     SpaceForm,
 )
 from app.deliberation.models import (
     Comment,
     Debate,
-    Outcome,
-    Recommendation,
     Space,
     SpaceKind,
     SpaceMembership,
@@ -87,6 +83,7 @@ def deliberation_thread(target: Proposal | Debate) -> dict[str, object]:
     """What the thread partial needs, for pages of other features (the proposal page includes it)."""
     form = CommentForm(formdata=None)
     form.body.id, form.stance.id = "thread-comment-body", "thread-comment-stance"
+    form.body.description = policy.readers_text(target)
     return {
         "thread": queries.thread(db.session, target),
         "stances": queries.stance_counts(db.session, target),
@@ -259,6 +256,7 @@ def end_membership(membership: SpaceMembership) -> str | Response:
 
 def _comment_page(target: Proposal | Debate) -> str | Response:
     form = CommentForm()
+    form.body.description = policy.readers_text(target)
     if form.validate_on_submit():
         if (again := once.claim(form)) is not None:
             return again
@@ -294,6 +292,7 @@ def comment_on_debate(debate: Debate) -> str | Response:
 def reply(parent: Comment) -> str | Response:
     form = ReplyForm()
     target = policy.comment_target(parent)
+    form.body.description = policy.readers_text(target)
     if form.validate_on_submit():
         if (again := once.claim(form)) is not None:
             return again
@@ -321,6 +320,7 @@ def comment(comment_id: int) -> Response:
 @requires(Permission.DELIBERATION_EDIT_COMMENT, load=queries.comment_or_404)
 def edit_comment(comment: Comment) -> str | Response:
     form = EditCommentForm(obj=comment)
+    form.body.description = " ".join((str(form.body.description), policy.readers_text(policy.comment_target(comment))))
     if request.method == "GET":
         form.stance.data = comment.stance or ""
     if form.validate_on_submit():
@@ -530,73 +530,3 @@ def moderate_account(user: User) -> str | Response:
                            warnings=queries.warnings_for(db.session, user),
                            comments=[c for c in queries.recent_comments_by(db.session, user, limit=50)
                                      if policy.may_view_comment(current_user, c)][:10])
-
-
-# --- the guiding coalition and its recommendations -------------------------------------------------------------
-
-@bp.route("/coalition")
-@public
-def coalition() -> str:
-    space = queries.coalition_or_404()
-    return render_template("deliberation/coalition.html", space=space, balance=services.balance(db.session, space),
-                           recommendations=queries.recommendations(db.session),
-                           is_member=policy.current_membership(current_user, space) is not None)
-
-
-@bp.route("/recommendations")
-@public
-def recommendations() -> str:
-    return render_template("deliberation/recommendations.html", recommendations=queries.recommendations(db.session),
-                           space=services.coalition(db.session))
-
-
-@bp.route("/recommendations/<int:recommendation_id>")
-@public
-def recommendation(recommendation_id: int) -> str:
-    return render_template("deliberation/recommendation.html", rec=queries.recommendation_or_404(recommendation_id))
-
-
-@bp.route("/coalition/recommendations/new", methods=["GET", "POST"])
-@requires(Permission.DELIBERATION_PUBLISH_RECOMMENDATION, load=queries.coalition_or_404)
-def new_recommendation(space: Space) -> str | Response:
-    form = RecommendationForm()
-    if request.method == "GET":
-        form.published_on.data = utcnow().date()
-    if form.validate_on_submit():
-        if (again := once.claim(form)) is not None:
-            return again
-        try:
-            rec = services.publish_recommendation(
-                db.session, current_user, space, form.title.data or "", form.text.data or "",  # type: ignore[arg-type]
-                form.published_on.data, language=_language(),  # type: ignore[arg-type]
-            )
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            once.record(form, url_for("deliberation.recommendation", recommendation_id=rec.id))
-            db.session.commit()
-            flash(_("The recommendation is published. It awaits the council's response."), "success")
-            return redirect(url_for("deliberation.recommendation", recommendation_id=rec.id))
-    return render_template("deliberation/recommendation_form.html", form=form, space=space)
-
-
-@bp.route("/recommendations/<int:recommendation_id>/respond", methods=["GET", "POST"])
-@requires(Permission.DELIBERATION_RESPOND_RECOMMENDATION, load=queries.recommendation_or_404)
-def respond(rec: Recommendation) -> str | Response:
-    form = ResponseForm()
-    if request.method == "GET":
-        form.responded_on.data = utcnow().date()
-    if form.validate_on_submit():
-        if (again := once.claim(form)) is not None:
-            return again
-        try:
-            services.respond(db.session, current_user, rec, Outcome(form.outcome.data), form.explanation.data or "",  # type: ignore[arg-type]
-                             form.responded_on.data)  # type: ignore[arg-type]
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            once.record(form, url_for("deliberation.recommendation", recommendation_id=rec.id))
-            db.session.commit()
-            flash(_("The council's response is published."), "success")
-            return redirect(url_for("deliberation.recommendation", recommendation_id=rec.id))
-    return render_template("deliberation/respond.html", form=form, rec=rec)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
+
 import click
 from flask.cli import AppGroup
 
 from app.core.errors import DomainError
 from app.extensions import db
-from app.places import services
+from app.places import onspd, services
 
 places_cli = AppGroup("places", help="Import places and postcodes.")
 
@@ -36,5 +39,24 @@ def import_places(path: str) -> None:
 @places_cli.command("import-postcodes")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_postcodes(path: str) -> None:
-    """Import postcodes from CSV with columns postcode,place_code."""
+    """Import postcodes: the ONS Postcode Directory (ONSPD) or National Statistics Postcode Lookup (NSPL) as
+    downloaded (the ZIP, or its CSV), or a CSV with columns postcode,place_code.
+
+    ONSPD/NSPL rows link to places by their ONS codes (import places with an ons_code column, or with GSS codes
+    as their codes); terminated postcodes and postcodes outside the site's places are skipped and counted.
+    """
+    try:
+        with onspd.open_directory(path) as handle:
+            first = handle.readline()
+            header = next(csv.reader([first]), [])
+            if onspd.is_directory_header(header):
+                report = onspd.import_directory(db.session, itertools.chain([first], handle))
+                db.session.commit()
+                click.echo(f"{path}: {report.created} created, {report.updated} updated; skipped "
+                           f"{report.terminated} terminated and {report.outside} outside this site's places.")
+                return
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {exc.message} (nothing was imported)") from None
     _run(services.import_postcodes, path)
+

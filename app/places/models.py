@@ -45,6 +45,9 @@ class Place(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    # The Office for National Statistics' GSS code (E05… ward, E07… district, E04… parish, E10… county), which the
+    # ONS Postcode Directory uses: ``flask places import-postcodes`` links postcodes to places through it.
+    ons_code: Mapped[str | None] = mapped_column(String(9), unique=True, nullable=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), nullable=True, index=True)

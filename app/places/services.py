@@ -18,6 +18,8 @@ from app.places.models import ALLOWED_PARENTS, Place, PlaceKind, Postcode
 PLACE_COLUMNS = ("code", "name", "kind", "parent_code", "population")
 POSTCODE_COLUMNS = ("postcode", "place_code")
 # The general shape of a UK postcode (outward code, a space, inward code).
+# A Government Statistical Service code: a letter for the nation, two digits for the entity, six for the area.
+GSS_CODE_RE = re.compile(r"^[EWSNL][0-9]{8}$")
 _POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 
 
@@ -30,6 +32,15 @@ def normalise_postcode(raw: str) -> str | None:
     return f"{m.group(1)} {m.group(2)}"
 
 
+class UnknownPostcode(DomainError):
+    """A well-formed postcode that is not in the directory (new-build streets never are): the resident may
+    choose their ward instead, for an officer to confirm."""
+
+
+# The kinds a resident may choose as their home area when the postcode is unknown.
+CHOOSABLE_KINDS = (PlaceKind.DIVISION.value, PlaceKind.WARD.value)
+
+
 def place_for_postcode(session: Session, raw: str) -> Place:
     """The place a postcode belongs to, or DomainError with a message for the postcode field."""
     postcode = normalise_postcode(raw)
@@ -37,11 +48,43 @@ def place_for_postcode(session: Session, raw: str) -> Place:
         raise DomainError(_("Enter a real postcode, like CB2 1TN."), field="postcode")
     row = session.get(Postcode, postcode)
     if row is None:
-        raise DomainError(
-            _("We could not find %(postcode)s in the areas this site covers. Check it, or ask the council to add it.", postcode=postcode),
+        raise UnknownPostcode(
+            _("We could not find %(postcode)s in the postcode directory. Check it, or choose your ward from the list.",
+              postcode=postcode),
             field="postcode",
         )
     return row.place
+
+
+def home_for(session: Session, raw_postcode: str, ward_id: int | None) -> tuple[Place, bool]:
+    """The home area for a postcode, and whether it still needs an officer's confirmation (True when the
+    postcode is unknown and the resident chose their ward from the list instead)."""
+    try:
+        return place_for_postcode(session, raw_postcode), False
+    except UnknownPostcode:
+        if not ward_id:
+            raise
+    ward = session.get(Place, ward_id)
+    if ward is None or ward.kind not in CHOOSABLE_KINDS:
+        raise DomainError(_("Choose your ward from the list."), field="ward_id")
+    return ward, True
+
+
+def ward_choices(session: Session) -> list[tuple[int, str]]:
+    """Wards and divisions, named with their district, for the "choose your ward" list."""
+    rows = session.execute(select(Place).where(Place.kind.in_(CHOOSABLE_KINDS))).scalars()
+    out = [(p.id, f"{p.name} ({p.parent.name})" if p.parent else p.name) for p in rows]
+    return sorted(out, key=lambda pair: pair[1].lower())
+
+
+def demo_postcodes(session: Session, limit: int = 6) -> list[tuple[str, str]]:
+    """Some postcodes of demonstration places, with their area's name (shown on the demo's registration page)."""
+    rows = session.execute(
+        select(Postcode.postcode, Place.name).join(Place, Postcode.place_id == Place.id)
+        .where(Place.is_demo_population.is_(True)).order_by(Postcode.postcode)
+    ).all()
+    step = max(1, len(rows) // limit) if rows else 1
+    return [(r[0], r[1]) for r in rows[::step][:limit]]
 
 
 @dataclass(frozen=True)
@@ -65,7 +108,9 @@ def _rows(handle: IO[str], required: tuple[str, ...]) -> Iterable[tuple[int, dic
 
 
 def import_places(session: Session, handle: IO[str]) -> ImportReport:
-    """Create or update places from CSV (columns: code, name, kind, parent_code, population).
+    """Create or update places from CSV (columns: code, name, kind, parent_code, population[, demo, ons_code]).
+
+    ``ons_code`` is the place's ONS (GSS) code; when the column is absent and ``code`` is itself one, it is used.
 
     Parents may appear after their children in the file; the whole file applies or nothing does.
     """
@@ -101,6 +146,10 @@ def import_places(session: Session, handle: IO[str]) -> ImportReport:
             place.name, place.kind, place.population = name, kind_enum.value, population
             updated += 1
         place.is_demo_population = row.get("demo", "").lower() in {"1", "yes", "true"}
+        ons_code = (row.get("ons_code") or (code if GSS_CODE_RE.match(code) else "")).upper()
+        if ons_code and not GSS_CODE_RE.match(ons_code):
+            raise ImportError_(_("Line %(line)d: %(value)s is not an ONS code (like E05013050).", line=number, value=ons_code))
+        place.ons_code = ons_code or None
         pending.append((number, place, row.get("parent_code", "")))
     for number, place, parent_code in pending:
         kind_enum = PlaceKind(place.kind)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.auth.models import Role
+from app.auth.policy import has_confirmed_identity
 from app.core.permissions import Permission, policy
 from app.proposals.models import Proposal, ProposalState
 
@@ -82,7 +83,10 @@ def may_post_update(user: Any, proposal: Proposal | None) -> bool:
 @policy(Permission.PROPOSAL_SUPPORT)
 def may_support(user: Any, proposal: Proposal | None) -> bool:
     # Supporting your own proposal is allowed (as in Decidim): the count is of people who want it to happen.
-    return proposal is not None and proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None
+    return (
+        proposal is not None and proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None
+        and has_confirmed_identity(user)  # a confirmed e-mail address, or verified in person by an officer
+    )
 
 
 @policy(Permission.PROPOSAL_WITHDRAW_SUPPORT)

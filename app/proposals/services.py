@@ -20,7 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.auth.confirmation import verify_in_person
 from app.auth.models import User
+from app.auth.policy import participation_refusal
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -203,6 +205,7 @@ def assisted_entry(
         if for_user.is_deleted:
             raise DomainError(_("That account has been deleted."), field="email")
         proposal.author_id = for_user.id
+        verify_in_person(session, officer, for_user)  # the officer met or spoke to them
     else:
         assert offline is not None
         name = offline.name.strip()
@@ -413,6 +416,9 @@ def support(session: Session, user: User, proposal: Proposal, threshold: Thresho
         raise DomainError(_("This proposal cannot be supported at this stage."))
     if proposal.hidden_at is not None:
         raise DomainError(_("This proposal has been hidden by a moderator and cannot be supported."))
+    refusal = participation_refusal(user)
+    if refusal is not None:
+        raise DomainError(refusal)
     try:
         with session.begin_nested():
             session.execute(insert(Support).values(proposal_id=proposal.id, user_id=user.id, created_at=utcnow()))

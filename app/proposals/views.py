@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import services as accounts
+from app.auth.policy import participation_refusal
 from app.core import once
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -156,6 +157,7 @@ def show(proposal_id: int) -> str:
         next_states=services.next_states(current_user, proposal) if current_user.is_authenticated else [],
         has_supported=services.has_supported(db.session, current_user, proposal),
         supportable=proposal.state_enum in SUPPORTABLE_STATES and proposal.hidden_at is None,
+        support_refusal=participation_refusal(current_user),
         threshold=_threshold(proposal) if proposal.state == ProposalState.PUBLISHED.value else None,
         confirm_form=ConfirmForm(),
         review_form=review_form,
@@ -166,9 +168,14 @@ def show(proposal_id: int) -> str:
 @bp.route("/<int:proposal_id>/transition", methods=["GET", "POST"])
 @requires(Permission.PROPOSAL_TRANSITION, load=proposal_or_404)
 def transition(proposal: Proposal) -> str | Response:
-    form = TransitionForm()
     options = services.next_states(current_user, proposal)
+    if options == [ProposalState.PUBLISHED] and request.method == "GET":  # the author's plain step, not this form
+        return render_template("proposals/publish.html", form=ConfirmForm(), proposal=proposal,
+                               threshold=_threshold(proposal))
+    form = TransitionForm()
     form.to_state.choices = [(s.value, s.label) for s in options]
+    if len(options) == 1 and not form.is_submitted():
+        form.to_state.data = options[0].value  # one way on: chosen already
     if form.validate_on_submit():
         try:
             services.transition(db.session, current_user, proposal, form.to_state.data or "", form.reason.data)  # type: ignore[arg-type]
@@ -178,7 +185,25 @@ def transition(proposal: Proposal) -> str | Response:
             db.session.commit()
             flash(_("The proposal is now: %(state)s.", state=proposal.state_enum.label), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return render_template("proposals/transition.html", form=form, proposal=proposal, options=options)
+    return render_template("proposals/transition.html", form=form, proposal=proposal, options=options,
+                           needs_reason=ProposalState.DECLINED in options)
+
+
+@bp.route("/<int:proposal_id>/publish", methods=["GET", "POST"])
+@requires(Permission.PROPOSAL_EDIT, load=proposal_or_404)
+def publish(proposal: Proposal) -> str | Response:
+    """The author's own step from draft to published: one button, after saying who will see it."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.transition(db.session, current_user, proposal, ProposalState.PUBLISHED)  # type: ignore[arg-type]
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your proposal is published. Everyone can now read it, support it and comment on it."), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template("proposals/publish.html", form=form, proposal=proposal, threshold=_threshold(proposal))
 
 
 @bp.route("/<int:proposal_id>/review", methods=["GET", "POST"])

@@ -10,18 +10,14 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
-from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from tests.browser.axe_crawl import CHROMIUM, CHROMIUM_ARGS, Crawler, page_shape, sign_in  # noqa: F401  (page_shape: re-exported)
 from tests.conftest import require_service
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-MAX_PAGES = int(os.environ.get("AXE_MAX_PAGES", "60"))
-SKIP_PREFIXES = ("/static", "/language/")
 
 
 def _chromium_reason() -> str | None:
@@ -33,6 +29,9 @@ def _chromium_reason() -> str | None:
     except ImportError as exc:
         return f"playwright / axe-playwright-python not installed: {exc}"
     return None
+
+
+LIVE_APPS: dict[str, object] = {}  # base URL → the Flask app serving it (to read the e-mails it sent)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +55,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         seed_demo(db.session)
         db.session.commit()
     server = make_server("127.0.0.1", 0, application, threaded=True)
+    LIVE_APPS[f"http://127.0.0.1:{server.server_port}"] = application
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -74,80 +74,14 @@ def chromium() -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()
 
 
-def _axe_source() -> str:
-    import axe_playwright_python
-
-    with open(os.path.join(os.path.dirname(axe_playwright_python.__file__), "axe.min.js"), encoding="utf-8") as fh:
-        return fh.read()
-
-
-def page_shape(url: str) -> str:
-    """One page per template and kind of query: /proposals/12?page=2 and /proposals/31?page=3 are the same
-    shape, so the crawl covers every kind of page without visiting every row of the demo data."""
-    path, _, query = url.partition("?")
-    keys = sorted({part.split("=", 1)[0] for part in query.split("&") if part})
-    return re.sub(r"\d+", "N", path) + ("?" + "&".join(keys) if keys else "")
-
-
-class Crawler:
-    def __init__(self, page, base: str) -> None:  # type: ignore[no-untyped-def]
-        self.page = page
-        self.base = base
-        self.axe = _axe_source()
-        self.violations: list[str] = []
-        self.pages = 0
-
-    def check_current(self, label: str) -> None:
-        self.page.evaluate(self.axe)
-        result = self.page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-        for v in result["violations"]:
-            target = v["nodes"][0]["target"] if v["nodes"] else ""
-            self.violations.append(f"{label}: {v['id']} ({v['impact']}) x{len(v['nodes'])}: {v['help']} e.g. {target}")
-        # page basics axe does not insist on
-        if not self.page.title().strip():
-            self.violations.append(f"{label}: empty <title>")
-        if self.page.locator("h1").count() != 1:
-            self.violations.append(f"{label}: {self.page.locator('h1').count()} <h1> elements")
-
-    def crawl(self, start: str = "/") -> None:
-        seen: set[str] = set()
-        queue = [start]
-        host = urlparse(self.base).netloc
-        while queue and self.pages < MAX_PAGES:
-            path = queue.pop(0)
-            shape = page_shape(path)
-            if shape in seen:
-                continue
-            seen.add(shape)
-            if re.search(r"\.[a-z0-9]{1,5}$", path.split("?")[0]):
-                continue  # a download (e.g. the results .pb file), not a page
-            resp = self.page.goto(self.base + path, wait_until="load")
-            if resp is None or "html" not in (resp.headers.get("content-type") or ""):
-                continue
-            self.pages += 1
-            self.check_current(path)
-            for href in self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
-                u = urlparse(urljoin(self.base + path, href))
-                if u.netloc != host or u.path.startswith(SKIP_PREFIXES) or u.fragment and not u.path:
-                    continue
-                q = u.path + (("?" + u.query) if u.query else "")
-                if page_shape(q) not in seen and q not in queue:
-                    queue.append(q)
-
-
 def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/auth/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", "folkmoot-demo")
-    page.click("main button[type=submit]")
-    assert "You are signed in." in page.content()
+    sign_in(page, base, email, "folkmoot-demo")
 
 
 @pytest.mark.parametrize("persona", ["visitor-en", "visitor-pl", "officer", "administrator"])
@@ -195,7 +129,96 @@ def test_pages_work_with_javascript_off(live_site, chromium):
     page.fill("#confirm", "a long enough password")
     page.fill("#postcode", "CB7 4DL")
     page.click("main button[type=submit]")
-    assert "Welcome, No Script" in page.content()
+    assert "Check your email" in page.content()
     page.goto(live_site + "/language/pl")
     assert 'lang="pl"' in page.content()
     context.close()
+
+
+def _last_link(base: str, to: str, path: str) -> str:
+    outbox = LIVE_APPS[base].extensions["mail_outbox"]  # type: ignore[attr-defined]
+    bodies = [m.get_content() for m in outbox if m["To"] == to]
+    assert bodies, f"no e-mail to {to}"
+    m = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\S+)", bodies[-1])
+    assert m, bodies[-1]
+    return m.group(1)
+
+
+def _press(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click and wait for the next page (with JavaScript off, a click starts a plain navigation)."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+
+
+def test_new_steps_with_javascript_off_have_no_axe_violations(live_site, chromium):
+    """Issue 13: e-mail confirmation, the home page (signed out and in) and draft publishing, with JavaScript
+    off in the browser, each checked by axe."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    crawler = Crawler(page, live_site)
+    crawler.javascript = False
+    page.goto(live_site + "/")
+    assert "Open now across the county" in page.content()
+    crawler.check_current("home page, signed out")
+    # register: the same answer for any address, then the single-use link
+    page.goto(live_site + "/auth/register")
+    crawler.check_current("register, with the demo postcodes")
+    page.fill("#display_name", "Axe Resident")
+    page.fill("#email", "axe.resident@example.org")
+    page.fill("#password", "a long enough password")
+    page.fill("#confirm", "a long enough password")
+    page.fill("#postcode", "CB1 9XY")  # not in the directory: the ward list appears
+    _press(page, "main button[type=submit]")
+    assert 'id="ward_id"' in page.content()
+    crawler.check_current("register, unknown postcode with the ward list")
+    page.fill("#postcode", "CB1 2JB")
+    page.fill("#password", "a long enough password")  # password fields are never sent back
+    page.fill("#confirm", "a long enough password")
+    _press(page, "main button[type=submit]")
+    assert "Check your email" in page.content()
+    crawler.check_current("register: check your email")
+    page.goto(live_site + "/auth/sign-in")
+    page.fill("#email", "axe.resident@example.org")
+    page.fill("#password", "a long enough password")
+    _press(page, "main button[type=submit]")
+    page.goto(live_site + "/auth/confirm")
+    crawler.check_current("ask for a new confirmation link")
+    link = _last_link(live_site, "axe.resident@example.org", "/auth/confirm/")
+    page.goto(live_site + link)
+    assert "your email address is confirmed" in page.content()
+    assert "Open now for Petersfield" in page.content()
+    crawler.check_current("home page, signed in, after confirming")
+    page.goto(live_site + link)
+    assert "This link does not work" in page.content()
+    crawler.check_current("a used confirmation link")
+    # write a draft and publish it with the author's own step
+    page.goto(live_site + "/proposals/new")
+    page.fill("#title", "A bench by the bus stop on Mill Road")
+    page.fill("#summary", "Somewhere to sit while waiting.")
+    page.fill("#need", "Older residents stand for a long time.")
+    page.fill("#solution", "One bench with arms.")
+    _press(page, "main button[type=submit]")
+    assert "Your draft is saved" in page.content()
+    _press(page, "main a[href$=\"/publish\"]")
+    assert "Who will see it" in page.content()
+    crawler.check_current("publish your proposal")
+    _press(page, "main form button[type=submit]")
+    assert "Your proposal is published." in page.content()
+    crawler.check_current("proposal just published")
+    context.close()
+    assert crawler.violations == [], "\n".join(crawler.violations)
+
+
+def test_make_axe_runs_the_projects_own_crawl(live_site):
+    """``make axe`` runs tests/browser/axe_crawl.py: the same crawl, as a command, on a running site."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "-m tests.browser.axe_crawl" in makefile and "../" not in makefile.split("axe:", 1)[1].split("\n\n", 1)[0]
+    done = subprocess.run([sys.executable, "-m", "tests.browser.axe_crawl", live_site, "--max-pages", "8",
+                           "--no-javascript"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert "8 pages checked, 0 problems." in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0

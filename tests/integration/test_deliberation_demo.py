@@ -18,7 +18,7 @@ def counts() -> dict[str, int]:
 
 def test_demo_is_complete_and_idempotent(demo, browser):
     before = counts()
-    assert before["SpaceMembership"] == 8 and before["Recommendation"] == 2 and before["CouncilResponse"] == 1
+    assert before["SpaceMembership"] == 8 and before["Recommendation"] == 3 and before["CouncilResponse"] == 1
     assert before["Report"] >= 1 and before["Debate"] >= 2
     coalition = services.coalition(db.session)
     balance = services.balance(db.session, coalition)

@@ -58,8 +58,10 @@ class Ctx:
         self.selected = make_proposal(self.author, ProposalState.SELECTED)
         self.place = make_place()
         self.coalition = make_space(self.officer, SpaceKind.COALITION, members=[self.resident], name="Guiding coalition")
-        self.rec = deliberation.publish_recommendation(db.session, self.resident, self.coalition, "A recommendation",
-                                                       "Do it.", utcnow().date())
+        from app.deliberation import recommendations
+
+        self.rec = recommendations.propose_recommendation(db.session, self.resident, self.coalition,
+                                                          "A recommendation", "Do it.")
         db.session.commit()
 
     def hide_comment(self) -> None:

@@ -4,6 +4,7 @@ deliver, "you said, we did"; and every refused transition, for every kind of acc
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -69,8 +70,13 @@ def test_whole_lifecycle_through_the_forms(browser, world: World):
 
     # the author publishes
     browser.sign_in(w.author.email, PASSWORD)
-    html = _text(browser.submit(f"/proposals/{pid}/transition", {"to_state": "published"}))
-    assert "The proposal is now: Published." in html
+    page = _text(browser.get(f"/proposals/{pid}"))
+    assert f'href="/proposals/{pid}/publish"' in page and f'href="/proposals/{pid}/transition"' not in page
+    confirm = _text(browser.get(f"/proposals/{pid}/publish"))
+    assert "Who will see it" in confirm and "anyone visiting the site can read it" in confirm
+    assert 'type="radio"' not in confirm and "Reason" not in confirm
+    html = _text(browser.submit(f"/proposals/{pid}/publish", {}))
+    assert "Your proposal is published." in html
     assert browser.get(f"/proposals/{pid}/edit").status_code == 403  # no longer a draft
     browser.sign_out()
 
@@ -270,3 +276,40 @@ def test_two_officers_moving_the_same_proposal_at_once_move_it_once(app, world: 
     assert _state(pid) == "under_review"
     events = db.session.execute(select(ProposalEvent).where(ProposalEvent.proposal_id == pid, ProposalEvent.to_state == "under_review")).scalars().all()
     assert len(events) == 1
+
+
+def test_the_author_publishes_with_one_plain_step(browser, world: World):
+    """Issue 13, item 7: the author never meets the officers' form (a radio button and "Reason: required when
+    declining"); their publish step says who will see the proposal."""
+    proposal = make_proposal(world.author, world.place("T-NW"))
+    login_as(browser.client, world.author)
+    old_route = _text(browser.get(f"/proposals/{proposal.id}/transition"))
+    assert "Publish your proposal" in old_route and "Choose what happens next" not in old_route
+    assert 'name="to_state"' not in old_route and "required when declining" not in old_route.lower()
+    page = _text(browser.get(f"/proposals/{proposal.id}/publish"))
+    assert "Who will see it" in page and "North Ward" in page
+    resp = browser.submit(f"/proposals/{proposal.id}/publish", {})
+    assert "Everyone can now read it" in _text(resp)
+    assert _state(proposal.id) == "published"
+    # a second press does nothing more: the page is gone for a published proposal
+    assert browser.get(f"/proposals/{proposal.id}/publish").status_code == 403
+    login_as(browser.client, world.other)
+    assert browser.get(f"/proposals/{proposal.id}").status_code == 200
+
+
+def test_someone_else_cannot_publish_a_draft(browser, world: World):
+    proposal = make_proposal(world.author, world.place("T-NW"))
+    login_as(browser.client, world.other)
+    assert browser.get(f"/proposals/{proposal.id}/publish").status_code == 404
+    assert _state(proposal.id) == "draft"
+
+
+def test_the_officers_form_preselects_a_single_way_on_and_asks_a_reason_only_for_declining(browser, world: World):
+    proposal = make_proposal(world.author, world.place("T-NW"), S.SHORTLISTED, officer=world.officer)
+    login_as(browser.client, world.officer)
+    html = _text(browser.get(f"/proposals/{proposal.id}/transition"))
+    radio = re.search(r'<input[^>]*value="on_ballot"[^>]*>', html)
+    assert radio and "checked" in radio.group(0)
+    assert 'name="reason"' not in html
+    under_review = make_proposal(world.author, world.place("T-NW"), S.UNDER_REVIEW, officer=world.officer)
+    assert 'name="reason"' in _text(browser.get(f"/proposals/{under_review.id}/transition"))
