@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from typing import Any
 
+import flask_babel
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import (
     format_currency,
@@ -14,6 +17,8 @@ from flask_babel import (
     get_locale,
 )
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
 
@@ -75,7 +80,34 @@ def ratio(value: float | None, digits: int = 2) -> str:
     return format_decimal(value, "#,##0." + "0" * digits if digits > 0 else "#,##0")
 
 
+_INT_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
+
+
+def _localised(rv: str, variables: dict[str, Any], autoescape: bool) -> str:
+    """Substitute ``variables`` into a translated string, whole numbers formatted by Babel ("1,234" in English,
+    "1234"/"12 345" in Polish) instead of by Python's ``%d``."""
+    rv = _INT_PLACEHOLDER.sub(r"%(\1)s", rv)
+    values = {k: number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in variables.items()}
+    if autoescape:
+        return Markup(rv) % values  # type: ignore[no-any-return]
+    return rv % values
+
+
+@pass_context
+def _template_gettext(context: Any, string: str, **variables: Any) -> str:
+    return _localised(flask_babel.get_translations().ugettext(string), variables, context.eval_ctx.autoescape)
+
+
+@pass_context
+def _template_ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _localised(flask_babel.get_translations().ungettext(singular, plural, num), variables,
+                      context.eval_ctx.autoescape)
+
+
 def init_app(app: Flask) -> None:
+    # Templates' _() and ngettext() format their whole numbers through Babel (Jinja's own would use %d).
+    app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["ratio"] = ratio

@@ -20,15 +20,16 @@ from app.places.models import Place
 from app.proposals import services
 from app.proposals.models import Proposal, ProposalEvent, ProposalState, Topic
 
-TOPICS = [
-    "Parks and green spaces",
-    "Roads and pavements",
-    "Play and young people",
-    "Community buildings",
-    "Environment and climate",
-    "Safety",
-    "Transport and cycling",
-]
+# Each topic's name in English and in Polish (topics are officers' data: their names are translated on the topic).
+TOPICS = {
+    "Parks and green spaces": "Parki i tereny zielone",
+    "Roads and pavements": "Drogi i chodniki",
+    "Play and young people": "Zabawa i młodzież",
+    "Community buildings": "Budynki społeczne",
+    "Environment and climate": "Środowisko i klimat",
+    "Safety": "Bezpieczeństwo",
+    "Transport and cycling": "Transport i rower",
+}
 
 OFFICER = "officer@demo.example.org"
 RESIDENTS = ["priya@demo.example.org", "tom@demo.example.org", "agnieszka@demo.example.org", "dev@demo.example.org", "sarah@demo.example.org"]
@@ -273,9 +274,11 @@ def _path_to(state: ProposalState) -> list[ProposalState]:
 
 def _topics(session: Session, officer: User | None) -> dict[str, Topic]:
     existing = {t.name: t for t in session.execute(select(Topic)).scalars()}
-    for name in TOPICS:
+    for name, polish in TOPICS.items():
         if name not in existing:
-            existing[name] = services.create_topic(session, officer, name)
+            existing[name] = services.create_topic(session, officer, name, {"pl": polish})
+        elif officer is not None and existing[name].name_in("pl") == name:
+            services.update_topic(session, officer, existing[name], name, existing[name].is_active, {"pl": polish})
     return existing
 
 

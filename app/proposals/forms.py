@@ -193,6 +193,11 @@ class TopicForm(OnceForm):
         _l("Topic name"),
         validators=[DataRequired(_l("Enter the topic's name")), Length(max=MAX_TOPIC, message=_l("The name must be 120 characters or fewer"))],
     )
+    name_pl = StringField(
+        _l("Topic name in Polish (optional)"),
+        validators=[Optional(), Length(max=MAX_TOPIC, message=_l("The name must be 120 characters or fewer"))],
+        description=_l("Shown to people reading the site in Polish. Left empty, they see the English name."),
+    )
 
 
 class TopicEditForm(TopicForm):

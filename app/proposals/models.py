@@ -9,6 +9,7 @@ in_delivery → delivered.  Budgets take their projects from shortlisted, costed
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -87,6 +88,23 @@ class Topic(Base):
     slug: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # The name in the site's other languages, {"pl": "Parki i tereny zielone"}: topics are officers' data, so
+    # their names are translated here, not in the catalogue.
+    name_translations: Mapped[str] = mapped_column(Text, nullable=False, default="{}", server_default="{}")
+
+    def name_in(self, locale: str) -> str:
+        try:
+            names = json.loads(self.name_translations or "{}")
+        except ValueError:
+            names = {}
+        return str(names.get(locale) or self.name)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the visitor's language, falling back to the main (English) name."""
+        from flask_babel import get_locale
+
+        return self.name_in(str(get_locale() or "en"))
 
 
 class OfflineContributor(Base):

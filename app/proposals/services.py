@@ -7,6 +7,7 @@ Services take the acting user explicitly, raise DomainError, flush and never com
 from __future__ import annotations
 
 import enum
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -511,7 +512,19 @@ def _topic_name(session: Session, name: str, exclude_id: int | None = None) -> s
     return name
 
 
-def create_topic(session: Session, officer: User | None, name: str) -> Topic:
+def _translations(names: dict[str, str] | None) -> str:
+    clean = {}
+    for locale, name in (names or {}).items():
+        name = (name or "").strip()
+        if name:
+            _check_length(name, MAX_TOPIC, f"name_{locale}", _("The name"))
+            clean[locale] = name
+    return json.dumps(clean, ensure_ascii=False, sort_keys=True)
+
+
+def create_topic(
+    session: Session, officer: User | None, name: str, translations: dict[str, str] | None = None
+) -> Topic:
     if officer is not None and not is_officer(officer):
         raise DomainError(_("Only an officer can manage topics."))
     name = _topic_name(session, name)
@@ -520,7 +533,7 @@ def create_topic(session: Session, officer: User | None, name: str) -> Topic:
     while session.execute(select(Topic.id).where(Topic.slug == slug)).first() is not None:
         n += 1
         slug = f"{base}-{n}"
-    topic = Topic(name=name, slug=slug, is_active=True)
+    topic = Topic(name=name, slug=slug, is_active=True, name_translations=_translations(translations))
     try:
         with session.begin_nested():
             session.add(topic)
@@ -531,7 +544,10 @@ def create_topic(session: Session, officer: User | None, name: str) -> Topic:
     return topic
 
 
-def update_topic(session: Session, officer: User, topic: Topic, name: str, is_active: bool) -> None:
+def update_topic(
+    session: Session, officer: User, topic: Topic, name: str, is_active: bool,
+    translations: dict[str, str] | None = None,
+) -> None:
     """Rename and/or (de)activate.  A deactivated topic stays on the proposals that have it but can no longer
     be chosen for new ones."""
     if not is_officer(officer):
@@ -540,5 +556,7 @@ def update_topic(session: Session, officer: User, topic: Topic, name: str, is_ac
     data = {"from": topic.name, "to": name, "was_active": topic.is_active, "is_active": is_active}
     topic.name = name
     topic.is_active = is_active
+    if translations is not None:
+        data["translations"] = topic.name_translations = _translations(translations)
     session.flush()
     audit.record(session, "topic.updated", actor=officer, obj=topic, data=data)

@@ -52,7 +52,7 @@ def _choices(form: ProposalForm, proposal: Proposal | None = None) -> None:
     active = queries.topics(db.session, active_only=True)
     chosen = list(proposal.topics) if proposal is not None else []
     topics = active + [t for t in chosen if t not in active]  # keep a deactivated topic a draft already has
-    form.set_choices(queries.place_choices(db.session), [(t.id, t.name) for t in topics])
+    form.set_choices(queries.place_choices(db.session), [(t.id, t.display_name) for t in topics])
 
 
 def _data(form: ProposalForm) -> services.ProposalData:
@@ -300,7 +300,8 @@ def topics() -> str | Response:
         if (again := once.claim(form)) is not None:
             return again
         try:
-            topic = services.create_topic(db.session, current_user, form.name.data or "")  # type: ignore[arg-type]
+            topic = services.create_topic(db.session, current_user, form.name.data or "",  # type: ignore[arg-type]
+                                          {"pl": form.name_pl.data or ""})
         except DomainError as exc:
             _fail(form, exc)
         else:
@@ -315,9 +316,12 @@ def topics() -> str | Response:
 @requires(Permission.PROPOSAL_MANAGE_TOPICS, load=topic_or_404)
 def edit_topic(topic: Topic) -> str | Response:
     form = TopicEditForm(obj=topic)
+    if request.method == "GET":
+        form.name_pl.data = topic.name_in("pl") if topic.name_in("pl") != topic.name else ""
     if form.validate_on_submit():
         try:
-            services.update_topic(db.session, current_user, topic, form.name.data or "", bool(form.is_active.data))  # type: ignore[arg-type]
+            services.update_topic(db.session, current_user, topic, form.name.data or "",  # type: ignore[arg-type]
+                                  bool(form.is_active.data), {"pl": form.name_pl.data or ""})
         except DomainError as exc:
             _fail(form, exc)
         else:

@@ -1,4 +1,4 @@
-"""pilot: email confirmation, officer verification, area to confirm, ONS codes, coalition agreement
+"""pilot: email confirmation, officer verification, area to confirm, ONS codes, coalition agreement, topic names by language
 
 Revision ID: h4a0pilot
 Revises: g1a0notices
@@ -60,6 +60,9 @@ def upgrade():
     with op.batch_alter_table('spaces', schema=None) as batch_op:
         batch_op.add_column(sa.Column('agreement_percent', sa.Integer(), server_default='50', nullable=False))
 
+    with op.batch_alter_table('topics', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name_translations', sa.Text(), server_default='{}', nullable=False))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('verified_by_id', sa.Integer(), nullable=True))
@@ -76,6 +79,9 @@ def downgrade():
         batch_op.drop_column('verified_at')
         batch_op.drop_column('verified_by_id')
         batch_op.drop_column('email_confirmed_at')
+
+    with op.batch_alter_table('topics', schema=None) as batch_op:
+        batch_op.drop_column('name_translations')
 
     with op.batch_alter_table('spaces', schema=None) as batch_op:
         batch_op.drop_column('agreement_percent')

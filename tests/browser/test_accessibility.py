@@ -222,3 +222,31 @@ def test_make_axe_runs_the_projects_own_crawl(live_site):
                            "--no-javascript"], cwd=root, capture_output=True, text=True, timeout=600)
     assert "8 pages checked, 0 problems." in done.stdout, done.stdout + done.stderr
     assert done.returncode == 0
+
+
+def test_long_words_wrap_on_lists_and_proposal_pages(live_site, chromium):
+    """Issue 13, item 11: a 200-character title with no spaces stays on a phone-sized screen everywhere."""
+    context = chromium.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    _sign_in(page, live_site, "priya@demo.example.org")
+    title = "Wrap" + "x" * 196
+    page.goto(live_site + "/proposals/new")
+    page.fill("#title", title)
+    page.fill("#summary", "y" * 300)
+    page.fill("#need", "A need.")
+    page.fill("#solution", "A solution.")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("load")
+    page.click('main a[href$="/publish"]')
+    page.wait_for_load_state("load")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("load")
+    proposal_url = page.url
+    widths = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    for url in (proposal_url, live_site + "/proposals/", live_site + "/", live_site + "/auth/account"):
+        page.goto(url)
+        scroll, client = page.evaluate(widths)
+        assert scroll <= client, f"{url}: the page is {scroll}px wide on a {client}px screen"
+    page.goto(proposal_url)
+    assert page.evaluate("() => getComputedStyle(document.querySelector('h1')).overflowWrap") == "anywhere"
+    context.close()

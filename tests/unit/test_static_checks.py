@@ -29,3 +29,13 @@ def test_ruff_finds_nothing() -> None:
         pytest.skip("ruff is a development extra")
     out = subprocess.run([ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_long_words_wrap_everywhere_in_the_stylesheet():
+    """Issue 13, item 11: the layout's body (so every page, list and table) breaks long words."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "app" / "static" / "css" / "site.css").read_text(encoding="utf-8")
+    rules = re.findall(r"(?m)^body\s*\{([^}]*)\}", css)
+    assert any(re.search(r"overflow-wrap:\s*anywhere", r) for r in rules), rules
