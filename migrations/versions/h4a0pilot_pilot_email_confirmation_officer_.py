@@ -1,7 +1,7 @@
 """pilot: email confirmation, officer verification, area to confirm, ONS codes, coalition agreement, topic names by language
 
 Revision ID: h4a0pilot
-Revises: g1a0notices
+Revises: h3a0integrity
 Create Date: 2026-12-04 15:31:39.193397
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h4a0pilot'
-down_revision = 'g1a0notices'
+down_revision = 'h3a0integrity'
 branch_labels = None
 depends_on = None
 
