@@ -187,7 +187,7 @@ def test_back_to_setup_before_any_ballot_and_reopen_voting_with_a_reason(browser
     assert "Reopen voting" in browser.get(f"/budgets/{process.id}").get_data(as_text=True)
     html = browser.submit(f"/budgets/{process.id}/back", {"reason": "Closed a day early"}).get_data(as_text=True)
     assert "back in the “Voting open” stage" in html
-    moves = [json.loads(e.data_json) for e in db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase_back")).scalars()]
+    moves = [json.loads(e.data_json) for e in db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase_back").order_by(AuditEntry.id)).scalars()]
     assert [(m["from"], m["to"], m["reason"]) for m in moves] == [
         ("balloting", "reviewing", "Opened a month early by mistake"), ("reviewing_ballots", "balloting", "Closed a day early")]
 
