@@ -311,7 +311,7 @@ def test_points_error_in_polish(browser):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------------------------- items 12 and 14
 
 
-def test_results_page_shows_the_recount_files_hash(browser, tmp_path):  # type: ignore[no-untyped-def]
+def test_results_page_shows_the_recount_files_hash(app, browser, tmp_path, capsys):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=10)
     services.cast_ballot(db.session, make_user(postcode="PE13 1AG"), heading, {heading.projects[0].id: 6, heading.projects[1].id: 4})
     db.session.commit()
@@ -326,6 +326,15 @@ def test_results_page_shows_the_recount_files_hash(browser, tmp_path):  # type: 
     path = tmp_path / "r.pb"
     path.write_bytes(download)
     assert pabulib.read(path).sha256 == digest  # what `python -m app.tally pb` prints as "input sha256"
+    from app.tally.__main__ import main
+
+    capsys.readouterr()
+    assert main(["pb", str(path), "--check", "--seed", str(services.published_count(db.session, heading).seed)]) == 0
+    printed = capsys.readouterr().out
+    assert f"input sha256: {digest}" in printed and "matches the file's 'selected' column: yes" in printed
+    exported = tmp_path / "cli.pb"
+    out = app.test_cli_runner().invoke(args=["budgets", "export", str(heading.id), str(exported)]).output
+    assert f"file sha256 {digest}" in out and exported.read_bytes() == download
     assert "<h2>Points for each project</h2>" in page and "Votes for each project" not in page
 
 
