@@ -91,6 +91,8 @@ def test_heading_minimum_in_votes_and_share_of_ballots(browser):  # type: ignore
     url = f"/budgets/headings/{heading.id}/edit"
     html = browser.submit(url, {"name": heading.name, "amount": "10000", "min_votes": "2", "min_percent": "50"}).get_data(as_text=True)
     assert "Heading saved" in html
+    page = browser.get(f"/budgets/headings/{heading.id}").get_data(as_text=True)
+    assert "A project needs at least 2 votes and at least 50% of the valid ballots to be funded." in page
     a, b, c, _d = (p.id for p in heading.projects)
     advance(process, Phase.BALLOTING)
     for choice in ({a: 1, b: 1}, {a: 1, b: 1}, {a: 1, c: 1}, {a: 1}):  # 4 ballots: a 4 votes, b 2, c 1
