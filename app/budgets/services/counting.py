@@ -314,7 +314,8 @@ def export_sha256(session: Session, heading: BudgetHeading, count: BudgetCount) 
     """The SHA-256 of the recount file of ``count`` (what ``python -m app.tally pb FILE`` prints as "input
     sha256"); None when the ballots changed after the count, so no file can be made for it.  For a published
     count it is remembered (keyed by everything the file holds that could still change: the names)."""
-    key = (count.id, count.inputs_hash, count.seed, count.rule, count.completion, count.software_version, count.result_json,
+    key = (count.id, count.inputs_hash, count.seed, count.rule, count.completion, count.software_version,
+           hashlib.sha256(count.result_json.encode("utf-8")).hexdigest(),
            heading.process.title, heading.name, heading.place.name)
     if count.is_published and key in _EXPORT_SHA256:
         return _EXPORT_SHA256[key]
