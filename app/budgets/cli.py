@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -49,4 +50,6 @@ def export(heading_id: int, file: Path, fmt: str) -> None:
         click.echo(exc.message, err=True)
         sys.exit(1)
     file.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {file} (rule {services.pabulib_rule(count.rule, count.completion)}, seed {count.seed}, inputs sha256 {count.inputs_hash}).")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # what the results page and the recount show
+    click.echo(f"Wrote {file} (rule {services.pabulib_rule(count.rule, count.completion)}, seed {count.seed}, file sha256 {digest}, "
+               f"count inputs sha256 {count.inputs_hash}).")

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
-from wtforms.validators import Length, Optional
 
 from app.core.models import FormSubmission
 from app.extensions import db
@@ -35,7 +34,7 @@ def new_token() -> str:
 class OnceForm(FlaskForm):
     """A form carrying a one-time token (mix in before the form's own fields)."""
 
-    once_token = HiddenField(default=new_token, validators=[Optional(), Length(max=64)])
+    once_token = HiddenField(default=new_token)
 
 
 ALREADY_SENT = _l("That form had already been sent, so it was not acted on a second time. This is what the first sending did.")
@@ -43,8 +42,8 @@ ALREADY_SENT = _l("That form had already been sent, so it was not acted on a sec
 
 def _token(form: FlaskForm) -> str | None:
     field = getattr(form, "once_token", None)
-    token = (field.data or "").strip() if field is not None else ""
-    return token or None
+    token = str(field.data or "").strip() if field is not None else ""
+    return token if 0 < len(token) <= 64 else None  # a hand-made token of another size is not one of ours
 
 
 def _first_result(token: str) -> str | None:

@@ -34,11 +34,32 @@ def _tick_all_but(page, but: str | None = None) -> None:  # type: ignore[no-unty
             box.check()
 
 
+def test_blank_ballot_confirmation_has_no_axe_violations(live_site, chromium):  # noqa: F811
+    """Before Sarah has voted: "Cast ballot" with nothing ticked asks, on a page of its own, whether she means a
+    blank ballot; going back records nothing."""
+    context = chromium.new_context()
+    page = context.new_page()
+    _sign_in(page, live_site, "sarah@demo.example.org")
+    crawler = Crawler(page, live_site)
+    _open_ballot(page, live_site)
+    page.click("main button:text-is('Cast ballot')")
+    html = page.content()
+    assert "<h1>Cast a blank ballot?</h1>" in html and "Your ballot is recorded" not in html
+    crawler.check_current("blank ballot confirmation")
+    page.click("main button:text-is('No, go back to my choices')")
+    assert "<h1>Vote: South Cambridgeshire</h1>" in page.content()
+    context.close()
+    assert crawler.violations == [], "\n".join(crawler.violations)
+
+
 def test_voting_with_javascript_off(live_site, chromium):  # noqa: F811
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     _sign_in(page, live_site, "sarah@demo.example.org")
     _open_ballot(page, live_site)
+    page.click("main button:text-is('Cast ballot')")  # nothing ticked: a blank ballot needs its own step
+    assert "<h1>Cast a blank ballot?</h1>" in page.content()
+    page.click("main button:text-is('No, go back to my choices')")
     _tick_all_but(page)  # £90,000 of projects for £80,000
     page.click("main button:text-is('Check my choices')")
     html = page.content()
@@ -56,6 +77,17 @@ def test_voting_with_javascript_off(live_site, chromium):  # noqa: F811
     page.click("main button:text-is('Check receipt')")
     html = page.content()
     assert "Yes, on" in html and "The results have not been published yet." in html and "Sawston" not in html
+    # replacing the ballot: the old and new choices side by side, then confirmed; the old receipt says so
+    _open_ballot(page, live_site)
+    _tick_all_but(page, but="Sawston")
+    page.locator("main input[type=checkbox]").first.uncheck()
+    page.click("main button:text-is('Cast ballot')")
+    html = page.content()
+    assert "<h1>Replace your ballot?</h1>" in html and "Your ballot now" in html and "Your new ballot" in html
+    page.click("main button:text-is('Yes, replace my ballot')")
+    assert "It replaces your earlier ballot" in page.content()
+    page.goto(live_site + "/budgets/receipt?code=" + code)
+    assert "replaced by a later ballot on" in page.content()
     context.close()
 
 
@@ -73,8 +105,23 @@ def test_ballot_states_have_no_axe_violations(live_site, chromium):  # noqa: F81
     _tick_all_but(page, but="Sawston")
     page.click("main button:text-is('Check my choices')")
     crawler.check_current("ballot checked")
+    page.click("main button:text-is('Cast ballot')")  # Sarah voted in the test before: this replaces it
+    assert "<h1>Replace your ballot?</h1>" in page.content()
+    crawler.check_current("ballot replacement confirmation")
+    page.click("main button:text-is('No, go back to my choices')")
+    for box in page.locator("main input[type=checkbox]").all():
+        box.uncheck()
     page.click("main button:text-is('Cast ballot')")
+    assert "It would take away the support your earlier ballot gave." in page.content()
+    crawler.check_current("blank ballot replacing a ballot")
+    page.click("main button:text-is('No, go back to my choices')")
+    _tick_all_but(page, but="Sawston")
+    page.click("main button:text-is('Cast ballot')")
+    page.click("main button:text-is('Yes, replace my ballot')")
+    assert "Your ballot is recorded" in page.content()
     crawler.check_current("ballot cast")
+    page.goto(live_site + "/budgets/receipt?code=" + re.search(r"<code>([A-Z2-9-]{19})</code>", page.content()).group(1))
+    crawler.check_current("receipt found")
     page.goto(live_site + "/budgets/receipt?code=NOT-A-CODE")
     crawler.check_current("receipt not found")
     context.close()
@@ -121,5 +168,14 @@ def test_officer_set_up_pages_have_no_axe_violations(live_site, chromium):  # no
     page.click("main nav.breadcrumbs a >> nth=1")
     page.click("main a:text-is('Add a project')")
     crawler.check_current("new project")
+    page.goto(live_site + "/budgets/")
+    page.click(f"main a:text-is('{SOUTH}')")
+    south = page.url
+    page.goto(south + "/phase")
+    assert "<h1>Move to the next stage: Reviewing ballots</h1>" in page.content()
+    crawler.check_current("close voting")
+    page.goto(south + "/back")
+    assert "Voting cannot go back to set-up" in page.content()
+    crawler.check_current("back to set-up refused")
     context.close()
     assert crawler.violations == [], "\n".join(crawler.violations)

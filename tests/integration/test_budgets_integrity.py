@@ -91,6 +91,8 @@ def test_heading_minimum_in_votes_and_share_of_ballots(browser):  # type: ignore
     url = f"/budgets/headings/{heading.id}/edit"
     html = browser.submit(url, {"name": heading.name, "amount": "10000", "min_votes": "2", "min_percent": "50"}).get_data(as_text=True)
     assert "Heading saved" in html
+    page = browser.get(f"/budgets/headings/{heading.id}").get_data(as_text=True)
+    assert "A project needs at least 2 votes and at least 50% of the valid ballots to be funded." in page
     a, b, c, _d = (p.id for p in heading.projects)
     advance(process, Phase.BALLOTING)
     for choice in ({a: 1, b: 1}, {a: 1, b: 1}, {a: 1, c: 1}, {a: 1}):  # 4 ballots: a 4 votes, b 2, c 1
@@ -187,7 +189,7 @@ def test_back_to_setup_before_any_ballot_and_reopen_voting_with_a_reason(browser
     assert "Reopen voting" in browser.get(f"/budgets/{process.id}").get_data(as_text=True)
     html = browser.submit(f"/budgets/{process.id}/back", {"reason": "Closed a day early"}).get_data(as_text=True)
     assert "back in the “Voting open” stage" in html
-    moves = [json.loads(e.data_json) for e in db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase_back")).scalars()]
+    moves = [json.loads(e.data_json) for e in db.session.execute(select(AuditEntry).where(AuditEntry.action == "budget.phase_back").order_by(AuditEntry.id)).scalars()]
     assert [(m["from"], m["to"], m["reason"]) for m in moves] == [
         ("balloting", "reviewing", "Opened a month early by mistake"), ("reviewing_ballots", "balloting", "Closed a day early")]
 
@@ -311,7 +313,7 @@ def test_points_error_in_polish(browser):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------------------------- items 12 and 14
 
 
-def test_results_page_shows_the_recount_files_hash(browser, tmp_path):  # type: ignore[no-untyped-def]
+def test_results_page_shows_the_recount_files_hash(app, browser, tmp_path, capsys):  # type: ignore[no-untyped-def]
     process, heading = make_budget(ballot_type=BallotType.CUMULATIVE, max_points=10)
     services.cast_ballot(db.session, make_user(postcode="PE13 1AG"), heading, {heading.projects[0].id: 6, heading.projects[1].id: 4})
     db.session.commit()
@@ -326,6 +328,15 @@ def test_results_page_shows_the_recount_files_hash(browser, tmp_path):  # type: 
     path = tmp_path / "r.pb"
     path.write_bytes(download)
     assert pabulib.read(path).sha256 == digest  # what `python -m app.tally pb` prints as "input sha256"
+    from app.tally.__main__ import main
+
+    capsys.readouterr()
+    assert main(["pb", str(path), "--check", "--seed", str(services.published_count(db.session, heading).seed)]) == 0
+    printed = capsys.readouterr().out
+    assert f"input sha256: {digest}" in printed and "matches the file's 'selected' column: yes" in printed
+    exported = tmp_path / "cli.pb"
+    out = app.test_cli_runner().invoke(args=["budgets", "export", str(heading.id), str(exported)]).output
+    assert f"file sha256 {digest}" in out and exported.read_bytes() == download
     assert "<h2>Points for each project</h2>" in page and "Votes for each project" not in page
 
 

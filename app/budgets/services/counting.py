@@ -307,14 +307,28 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
     pb = replace(pb, project_columns=columns, project_rows=rows)
     return pabulib.dumps(pb)
 
+_EXPORT_SHA256: dict[tuple[Any, ...], str] = {}  # published counts only: their ballots can no longer change
+
+
 def export_sha256(session: Session, heading: BudgetHeading, count: BudgetCount) -> str | None:
     """The SHA-256 of the recount file of ``count`` (what ``python -m app.tally pb FILE`` prints as "input
-    sha256"); None when the ballots changed after the count, so no file can be made for it."""
+    sha256"); None when the ballots changed after the count, so no file can be made for it.  For a published
+    count it is remembered (keyed by everything the file holds that could still change: the names)."""
+    key = (count.id, count.inputs_hash, count.seed, count.rule, count.completion, count.software_version,
+           hashlib.sha256(count.result_json.encode("utf-8")).hexdigest(),
+           heading.process.title, heading.name, heading.place.name)
+    if count.is_published and key in _EXPORT_SHA256:
+        return _EXPORT_SHA256[key]
     try:
         text = export_pabulib(session, heading, count)
     except DomainError:
         return None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if count.is_published:
+        if len(_EXPORT_SHA256) > 1000:
+            _EXPORT_SHA256.clear()
+        _EXPORT_SHA256[key] = digest
+    return digest
 
 
 # --------------------------------------------------------------------------------------------- reading results
