@@ -1,8 +1,10 @@
-"""``flask budgets list`` and ``flask budgets export HEADING_ID --format pabulib FILE``."""
+"""``flask budgets list`` and ``flask budgets export HEADING_ID FILE --format pabulib|results-csv|ballots-csv``."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import sys
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from app.budgets import bp, queries, services
 from app.budgets.models import BudgetHeading
 from app.core.errors import DomainError
 from app.extensions import db
+from app.tally.formats import pabulib
+
+FORMATS = ("pabulib", "results-csv", "ballots-csv")
 
 
 @bp.cli.command("list")
@@ -21,18 +26,21 @@ def list_headings() -> None:
     if not headings:
         click.echo("No budget headings.")
         return
-    click.echo(f"{'id':>5}  {'process':40}  {'heading':30}  {'place':24}  {'phase':20}  rule")
-    for h in headings:
-        p = h.process
-        click.echo(f"{h.id:>5}  {p.title[:40]:40}  {h.name[:30]:30}  {h.place.name[:24]:24}  {p.phase:20}  {p.pabulib_rule}")
+    rows = [(str(h.id), h.process.title, h.name, h.place.name, h.process.phase, h.process.pabulib_rule) for h in headings]
+    header = ("id", "process", "heading", "place", "phase", "rule")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:  # whole names: columns as wide as their longest entry
+        click.echo("  ".join(cell.rjust(widths[0]) if i == 0 else cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
 @bp.cli.command("export")
 @click.argument("heading_id", type=int)
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["pabulib"]), default="pabulib", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pabulib", show_default=True,
+              help="pabulib: the .pb file for a recount; results-csv: one row per project with its votes and "
+                   "whether it was funded; ballots-csv: the anonymised, shuffled ballots, one row each.")
 def export(heading_id: int, file: Path, fmt: str) -> None:
-    """Write HEADING_ID's ballots and published result as a pabulib .pb file for an independent recount."""
+    """Write HEADING_ID's ballots and published result: a pabulib .pb file for an independent recount, or CSV."""
     heading = db.session.get(BudgetHeading, heading_id)
     if heading is None:
         click.echo(f"No heading with id {heading_id}.", err=True)
@@ -49,6 +57,16 @@ def export(heading_id: int, file: Path, fmt: str) -> None:
     except DomainError as exc:
         click.echo(exc.message, err=True)
         sys.exit(1)
+    if fmt != "pabulib":
+        pb = pabulib.parse(text)
+        table = (pb.project_columns, pb.project_rows) if fmt == "results-csv" else (pb.vote_columns, pb.vote_rows)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table[0])
+        writer.writerows(table[1])
+        file.write_text(out.getvalue(), encoding="utf-8")
+        click.echo(f"Wrote {file} ({fmt}, {len(table[1])} rows, from the pabulib export of count {count.id}).")
+        return
     file.write_text(text, encoding="utf-8")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # what the results page and the recount show
     click.echo(f"Wrote {file} (rule {services.pabulib_rule(count.rule, count.completion)}, seed {count.seed}, file sha256 {digest}, "

@@ -204,6 +204,19 @@ def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped
     preview = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "pabulib", str(tmp_path / "x.pb")])
     assert preview.exit_code == 0 and "not published" in preview.output
     assert (tmp_path / "x.pb").read_text(encoding="utf-8").startswith("META\n")
+    results = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "results-csv", str(tmp_path / "r.csv")])
+    assert results.exit_code == 0, results.output
+    lines = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("project_id,") and lines[0].endswith(",votes,selected")
+    assert len(lines) == 1 + len(heading.projects)
+    ballots = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "ballots-csv", str(tmp_path / "b.csv")])
+    assert ballots.exit_code == 0 and (tmp_path / "b.csv").read_text(encoding="utf-8").startswith("voter_id,")
+    wrong = runner.invoke(args=["budgets", "export", str(heading.id), "--format", "csv", str(tmp_path / "c.csv")])
+    assert wrong.exit_code == 2 and "results-csv" in wrong.output and "ballots-csv" in wrong.output
+    process.title = "Fenland Community Fund 2027: parks, play areas and footpaths in the market towns"
+    db.session.commit()
+    listing = runner.invoke(args=["budgets", "list"])
+    assert process.title in listing.output  # whole names, not cut short
     # ballots added after the count (a paper batch while reviewing): the old count cannot be exported
     a, b = make_user(Role.OFFICER), make_user(Role.OFFICER)
     batch = services.create_batch(db.session, a, heading, 1, 1)
