@@ -155,3 +155,15 @@ def test_demo_registration_page_lists_postcodes_that_work(browser, demo):
     assert all(db.session.get(Postcode, pc) is not None for pc in listed)
     # and each of them registers without a ward
     assert "Check your email" in browser.submit("/auth/register", {**NEW, "postcode": listed[0]}).get_data(as_text=True)
+
+
+def test_a_resident_moving_to_a_new_street_chooses_their_ward_on_the_account_page(browser, demo):
+    browser.sign_in("priya@demo.example.org", "folkmoot-demo")
+    form = {"display_name": "Priya Shah", "postcode": "CB1 9XY", "locale": "en", "notify_replies": "y"}
+    html = browser.submit("/auth/account", form).get_data(as_text=True)
+    assert "We could not find CB1 9XY" in html and 'id="ward_id"' in html
+    market = db.session.execute(select(Place).where(Place.name == "Market")).scalar_one()
+    html = browser.submit("/auth/account", {**form, "ward_id": str(market.id)}).get_data(as_text=True)
+    assert "Your settings have been saved." in html and "to be confirmed by a council officer" in html
+    priya = db.session.execute(select(User).where(User.email == "priya@demo.example.org")).scalar_one()
+    assert priya.home_place_id == market.id and priya.is_area_unconfirmed
