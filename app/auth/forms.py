@@ -120,7 +120,15 @@ class AccountForm(FlaskForm):
         _l("Home postcode"),
         validators=[DataRequired(_l("Enter your home postcode")), Length(max=10, message=_l("Enter a real postcode, like CB2 1TN")), uk_postcode],
     )
+    ward_id = SelectField(
+        _l("Your ward"), coerce=int, validators=[Optional()],
+        description=_l("Only if we could not find your postcode (new streets are often missing). "
+                       "A council officer will confirm it; until then your area shows as “to be confirmed”."),
+    )
     locale = SelectField(_l("Language"), choices=[("en", "English"), ("pl", "Polski")])
+
+    def set_wards(self, wards: list[tuple[int, str]]) -> None:
+        self.ward_id.choices = [(0, str(_l("Choose your ward")))] + wards
     notify_email = BooleanField(_l("Send me emails as well as showing notifications on the site"))
     notify_replies = BooleanField(_l("Replies to what I write and updates on ideas I follow"))
     notify_results = BooleanField(_l("Results of votes and budgets in my area"))

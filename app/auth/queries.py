@@ -30,3 +30,10 @@ def areas_to_confirm() -> list[User]:
     return list(db.session.execute(
         select(User).where(User.is_area_unconfirmed.is_(True), User.is_deleted.is_(False)).order_by(User.created_at)
     ).scalars())
+
+
+def names_by_id(ids: set[int]) -> dict[int, User]:
+    """Accounts by id, for pages that show officers who did what (the audit log stores only ``user:N``)."""
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}

@@ -157,13 +157,15 @@ class Preferences:
     notify_replies: bool
     notify_results: bool
     postcode: str
+    ward_id: int | None = None
 
 
 def update_preferences(session: Session, user: User, prefs: Preferences) -> None:
-    if prefs.postcode and normalise_postcode(prefs.postcode) != user.postcode:
-        user.home_place = place_for_postcode(session, prefs.postcode)
+    if prefs.postcode and (normalise_postcode(prefs.postcode) != user.postcode or prefs.ward_id):
+        place, unconfirmed = home_for(session, prefs.postcode, prefs.ward_id)
+        user.home_place = place
         user.postcode = normalise_postcode(prefs.postcode)
-        user.is_area_unconfirmed = False  # the directory knows the new postcode
+        user.is_area_unconfirmed = unconfirmed
     name = prefs.display_name.strip()
     if user.is_suspended and name != (user.display_name or ""):
         # A suspended account keeps its settings and its right to leave, but not a new public name.

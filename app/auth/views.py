@@ -156,6 +156,8 @@ def reset_password(token: str) -> str | Response:
 def account() -> str | Response:
     user: User = current_user  # type: ignore[assignment]
     form = AccountForm(obj=user)
+    form.set_wards(place_services.ward_choices(db.session))
+    show_wards = bool(form.ward_id.data)
     if request.method == "GET":
         form.locale.data = user.locale or "en"
     if form.validate_on_submit():
@@ -166,17 +168,19 @@ def account() -> str | Response:
             notify_replies=bool(form.notify_replies.data),
             notify_results=bool(form.notify_results.data),
             postcode=form.postcode.data or "",
+            ward_id=form.ward_id.data or None,
         )
         try:
             services.update_preferences(db.session, user, prefs)
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
+            show_wards = show_wards or isinstance(exc, place_services.UnknownPostcode)
         else:
             db.session.commit()
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, user=user)
+    return render_template("auth/account.html", form=form, user=user, show_wards=show_wards)
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

@@ -84,6 +84,19 @@ def _actor_label(actor: Any) -> str:
     return f"user:{getattr(actor, 'id', '?')}"
 
 
+def export_public(session: Session, path: str) -> int:
+    """The public extract: one JSON line per entry, its canonical (hashed) form plus ``prev_hash`` and ``hash``.
+    It names accounts only as ``user:N``: names are resolved only on the officers' page."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
+            line = json.loads(canonical_json(entry))
+            line.update(prev_hash=entry.prev_hash, hash=entry.entry_hash)
+            out.write(json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

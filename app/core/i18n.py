@@ -81,13 +81,18 @@ def ratio(value: float | None, digits: int = 2) -> str:
 
 
 _INT_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
+# Placeholders that name a thing rather than count (an error code, an id, a batch number, a year): never grouped.
+IDENTIFIER_PLACEHOLDERS = frozenset({"code", "id", "number", "year", "seed"})
 
 
 def _localised(rv: str, variables: dict[str, Any], autoescape: bool) -> str:
     """Substitute ``variables`` into a translated string, whole numbers formatted by Babel ("1,234" in English,
     "1234"/"12 345" in Polish) instead of by Python's ``%d``."""
     rv = _INT_PLACEHOLDER.sub(r"%(\1)s", rv)
-    values = {k: number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in variables.items()}
+    values = {
+        k: number(v) if isinstance(v, int) and not isinstance(v, bool) and k not in IDENTIFIER_PLACEHOLDERS else v
+        for k, v in variables.items()
+    }
     if autoescape:
         return Markup(rv) % values  # type: ignore[no-any-return]
     return rv % values

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from app.auth import queries as account_queries
 from app.auth import services as account_services
 from app.core import bp, home
 from app.core.forms import safe_next
@@ -43,7 +44,10 @@ def set_language(code: str) -> Response:
 def audit_log() -> str:
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=page, per_page=50, error_out=False)
-    return render_template("core/audit.html", pagination=pagination)
+    # Officers see who: the log itself names accounts only as user:N (its public extract stays anonymous).
+    ids = {e.actor_id for e in pagination.items if e.actor_id is not None}
+    ids |= {int(e.object_id) for e in pagination.items if e.object_type == "users" and (e.object_id or "").isdigit()}
+    return render_template("core/audit.html", pagination=pagination, people=account_queries.names_by_id(ids))
 
 
 @bp.route("/accessibility")

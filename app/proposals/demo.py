@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.auth import services as accounts
 from app.auth.models import User
 from app.core.db import utcnow
+from app.core.demo import DEMO_PASSWORD
 from app.places.models import Place
 from app.proposals import services
 from app.proposals.models import Proposal, ProposalEvent, ProposalState, Topic
@@ -33,6 +34,21 @@ TOPICS = {
 
 OFFICER = "officer@demo.example.org"
 RESIDENTS = ["priya@demo.example.org", "tom@demo.example.org", "agnieszka@demo.example.org", "dev@demo.example.org", "sarah@demo.example.org"]
+# Neighbours: demo accounts who support proposals near home, so the named residents start with room to act (each
+# named resident supports at most NAMED_SUPPORT_LIMIT proposals, all in their own district).
+NEIGHBOURS = [
+    ("neighbour.castle@demo.example.org", "Ben Castle", "CB3 0AP"),
+    ("neighbour.market@demo.example.org", "Maria Lopes", "CB2 3QJ"),
+    ("neighbour.ely@demo.example.org", "Ruth Ely", "CB7 4EY"),
+    ("neighbour.littleport@demo.example.org", "Josh Webb", "CB6 1AA"),
+    ("neighbour.wisbech@demo.example.org", "Ewa Kowalska", "PE13 2NN"),
+    ("neighbour.chatteris@demo.example.org", "Sam Hart", "PE16 6AA"),
+    ("neighbour.stneots@demo.example.org", "Leah Price", "PE19 1AA"),
+    ("neighbour.huntingdon@demo.example.org", "Owen Fry", "PE29 3TN"),
+    ("neighbour.cottenham@demo.example.org", "Nia Evans", "CB24 8RA"),
+    ("neighbour.sawston@demo.example.org", "Karl Berg", "CB22 3HA"),
+]
+NAMED_SUPPORT_LIMIT = 2
 S = ProposalState
 
 
@@ -289,6 +305,8 @@ def seed(session: Session) -> list[str]:
     topics = _topics(session, officer)
     places = {p.code: p for p in session.execute(select(Place)).scalars()}
     residents = [u for u in (accounts.find_by_email(session, e) for e in RESIDENTS) if u is not None]
+    neighbours = _neighbours(session)
+    supported: dict[int, int] = {}
     titles = set(session.execute(select(Proposal.title)).scalars())
     created = 0
     for index, item in enumerate(PROPOSALS):
@@ -318,7 +336,7 @@ def seed(session: Session) -> list[str]:
             reason = item.decline_reason if step is S.DECLINED else None
             services.transition(session, officer if step is not S.PUBLISHED or item.channel else _owner(session, proposal), proposal, step, reason)
             if step is S.PUBLISHED:
-                for supporter in residents[: item.supporters]:
+                for supporter in _supporters(proposal.place, item.supporters, residents, neighbours, supported):
                     services.support(session, supporter, proposal)
         selected_on = _backdate(session, proposal, index)
         for days, text in item.updates:
@@ -327,6 +345,41 @@ def seed(session: Session) -> list[str]:
         created += 1
     session.flush()
     return [f"Proposals: {len(topics)} topics; {created} proposals created ({len(PROPOSALS)} in the demo set)."]
+
+
+def _district(place: Place | None) -> int | None:
+    for p in place.lineage() if place is not None else []:
+        if p.kind == "district":
+            return p.id
+    return None
+
+
+def _neighbours(session: Session) -> list[User]:
+    out = []
+    for email, name, postcode in NEIGHBOURS:
+        user = accounts.find_by_email(session, email)
+        if user is None:
+            user = accounts.create_user(session, email=email, display_name=name, password=DEMO_PASSWORD, roles=[],
+                                        postcode=postcode)
+        out.append(user)
+    return out
+
+
+def _supporters(place: Place, wanted: int, residents: list[User], neighbours: list[User],
+                supported: dict[int, int]) -> list[User]:
+    """Who supports a demo proposal: at most one named resident of the same district (while under their limit),
+    then neighbours from that district, then from elsewhere."""
+    district = _district(place)
+    chosen: list[User] = []
+    for user in residents:
+        if (_district(user.home_place) == district and supported.get(user.id, 0) < NAMED_SUPPORT_LIMIT):
+            chosen.append(user)
+            supported[user.id] = supported.get(user.id, 0) + 1
+            break
+    near = [u for u in neighbours if _district(u.home_place) == district]
+    far = [u for u in neighbours if u not in near]
+    chosen += (near + far)[: max(0, wanted - len(chosen))]
+    return chosen[:wanted]
 
 
 def _owner(session: Session, proposal: Proposal) -> User:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import Role, User
 from app.core.models import AuditEntry
@@ -155,3 +155,37 @@ def test_demo_registration_page_lists_postcodes_that_work(browser, demo):
     assert all(db.session.get(Postcode, pc) is not None for pc in listed)
     # and each of them registers without a ward
     assert "Check your email" in browser.submit("/auth/register", {**NEW, "postcode": listed[0]}).get_data(as_text=True)
+
+
+def test_a_resident_moving_to_a_new_street_chooses_their_ward_on_the_account_page(browser, demo):
+    browser.sign_in("priya@demo.example.org", "folkmoot-demo")
+    form = {"display_name": "Priya Shah", "postcode": "CB1 9XY", "locale": "en", "notify_replies": "y"}
+    html = browser.submit("/auth/account", form).get_data(as_text=True)
+    assert "We could not find CB1 9XY" in html and 'id="ward_id"' in html
+    market = db.session.execute(select(Place).where(Place.name == "Market")).scalar_one()
+    html = browser.submit("/auth/account", {**form, "ward_id": str(market.id)}).get_data(as_text=True)
+    assert "Your settings have been saved." in html and "to be confirmed by a council officer" in html
+    priya = db.session.execute(select(User).where(User.email == "priya@demo.example.org")).scalar_one()
+    assert priya.home_place_id == market.id and priya.is_area_unconfirmed
+
+
+def test_a_large_file_is_read_row_by_row_in_batches(app):
+    """Rows come from a generator (never a list in memory) and are written in batches across the boundary."""
+    from app.places import onspd
+
+    _places()
+    total = onspd.BATCH * 2 + 17
+
+    def rows():  # type: ignore[no-untyped-def]
+        yield "pcds,doterm,osward,oslaua\n"
+        for n in range(total):
+            rest, letters = n % 4000, "ABDEFGHJLNPQRSTUWXYZ"
+            yield f"CB{1 + n // 4000} {rest // 400}{letters[rest // 20 % 20]}{letters[rest % 20]},,E05013050,E07000008\n"
+
+    report = onspd.import_directory(db.session, rows())
+    db.session.commit()
+    distinct = {line.split(",")[0] for line in list(rows())[1:]}
+    assert len(distinct) > onspd.BATCH * 2  # more than two batches
+    assert (report.created, report.updated) == (len(distinct), 0)
+    assert db.session.execute(select(func.count(Postcode.postcode))).scalar_one() == len(distinct)
+    assert db.session.execute(select(Postcode).where(Postcode.postcode == "CB1 0AA")).scalar_one().place.name == "Petersfield"

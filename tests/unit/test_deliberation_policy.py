@@ -88,7 +88,8 @@ def test_space_policy_table(people):
         SpaceMembership(user_id=2, started_on=today - timedelta(days=1), term_ends_on=today + timedelta(days=700)),
     ])
     public = Space(id=3, slug="open", name="Open", kind=SpaceKind.PUBLIC.value, is_restricted=False, memberships=[])
-    rec = Recommendation(id=1, title="r", text="t", published_on=date(2026, 1, 1), space_id=2)
+    rec = Recommendation(id=1, title="r", text="t", published_on=date(2026, 1, 1), space_id=2, status="published")
+    draft_rec = Recommendation(id=3, title="r", text="t", space_id=2, space=coalition, status="draft")
     table = []
     for role in ROLES:
         active = role not in ("anonymous", "suspended")
@@ -97,9 +98,13 @@ def test_space_policy_table(people):
             (role, P.DELIBERATION_START_DEBATE, public, active),
             (role, P.DELIBERATION_START_DEBATE, panel, role == "resident"),  # members only; an ended term no longer counts
             (role, P.DELIBERATION_MANAGE_SPACES, None, officer),
-            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, coalition, officer or role == "resident"),
-            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, panel, officer),
+            # coalition members propose (officers only when members); it goes out when enough members agree
+            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, coalition, role == "resident"),
+            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, panel, False),
             (role, P.DELIBERATION_RESPOND_RECOMMENDATION, rec, officer),
+            (role, P.DELIBERATION_RESPOND_RECOMMENDATION, draft_rec, False),
+            (role, P.DELIBERATION_AGREE_RECOMMENDATION, draft_rec, role == "resident"),
+            (role, P.DELIBERATION_AGREE_RECOMMENDATION, rec, False),
         ]
     check(table, people)
     # Visibility (used by the loaders, which answer 404): anonymous visitors and non-members see nothing inside.
@@ -210,8 +215,7 @@ def test_space_policy_table_by_kind_and_membership(people, kind, membership):
             (P.DELIBERATION_START_DEBATE, space, active and sees),
             (P.DELIBERATION_COMMENT, debate, active and sees),
             (P.DELIBERATION_MANAGE_SPACES, space, officer),
-            (P.DELIBERATION_PUBLISH_RECOMMENDATION, space,
-             officer or (active and member and kind is SpaceKind.COALITION)),
+            (P.DELIBERATION_PUBLISH_RECOMMENDATION, space, active and member and kind is SpaceKind.COALITION),
         ]
         for permission, obj, allowed in expected:
             assert can(permission, obj, user=people[role]) is allowed, (role, permission.value)

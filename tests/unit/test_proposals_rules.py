@@ -14,6 +14,7 @@ from app.auth.models import Role
 from app.core.permissions import Permission, can
 from app.proposals.models import Proposal, ProposalState
 from app.proposals.money import AmountError, parse_pounds, pounds_text
+from app.proposals.policy import SUPPORTABLE_STATES
 from app.proposals.services import ALLOWED_TRANSITIONS, Mover, is_allowed, may_move, next_states
 
 S = ProposalState
@@ -66,6 +67,7 @@ class FakeUser:
     roles: set[Role] = field(default_factory=set)
     is_authenticated: bool = True
     is_suspended: bool = False
+    has_confirmed_identity: bool = True  # a confirmed e-mail address or an officer's check
 
     def has_role(self, role: Role) -> bool:
         return role is Role.RESIDENT or role in self.roles
@@ -148,3 +150,11 @@ def test_hidden_proposals_cannot_be_supported_and_suspended_accounts_can_do_noth
     for permission in ACTIONS.values():
         assert not can(permission, proposal_in(S.PUBLISHED), user=suspended)
         assert not can(permission, proposal_in(S.PUBLISHED), user=FakeUser(8, is_authenticated=False))
+
+
+@pytest.mark.parametrize("state", sorted(SUPPORTABLE_STATES))
+def test_supporting_needs_a_confirmed_identity(state):
+    """Issue 13, item 5: an account whose e-mail is unconfirmed (and whom no officer verified) cannot support."""
+    unconfirmed = FakeUser(7, has_confirmed_identity=False)
+    assert not can(Permission.PROPOSAL_SUPPORT, proposal_in(state), user=unconfirmed)
+    assert can(Permission.PROPOSAL_SUPPORT, proposal_in(state), user=OTHER)

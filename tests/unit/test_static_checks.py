@@ -39,3 +39,17 @@ def test_long_words_wrap_everywhere_in_the_stylesheet():
     css = (Path(__file__).resolve().parents[2] / "app" / "static" / "css" / "site.css").read_text(encoding="utf-8")
     rules = re.findall(r"(?m)^body\s*\{([^}]*)\}", css)
     assert any(re.search(r"overflow-wrap:\s*anywhere", r) for r in rules), rules
+
+
+def test_readme_commands_say_how_to_reach_the_virtual_environment():
+    """Issue 13, item 17: the README's flask commands need the venv; `make shell` opens one with FLASK_APP set."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "make shell" in readme and ".venv/bin/activate" in readme
+    assert "\nshell:" in makefile and "FLASK_APP=wsgi.py" in makefile.split("\nshell:", 1)[1]
+    axe = makefile.split("\naxe:", 1)[1].split("\n\n", 1)[0]
+    assert "tests.browser.axe_crawl" in axe and "../" not in axe
+    assert (root / "tests" / "browser" / "axe_crawl.py").exists()
