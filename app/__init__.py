@@ -67,6 +67,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(deliberation.bp)
     from app import budgets
     app.register_blueprint(budgets.bp)
+    from app import panels
+    app.register_blueprint(panels.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):
         app.cli.add_command(group)
 

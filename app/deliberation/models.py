@@ -51,13 +51,14 @@ SPACE_KIND_LABELS = {
 class SpaceRole(enum.StrEnum):
     MEMBER = "member"
     CHAIR = "chair"
+    FACILITATOR = "facilitator"  # runs a citizens' panel's sessions; takes no side
 
     @property
     def label(self) -> str:
         return str(SPACE_ROLE_LABELS[self])
 
 
-SPACE_ROLE_LABELS = {SpaceRole.MEMBER: _l("Member"), SpaceRole.CHAIR: _l("Chair")}
+SPACE_ROLE_LABELS = {SpaceRole.MEMBER: _l("Member"), SpaceRole.CHAIR: _l("Chair"), SpaceRole.FACILITATOR: _l("Facilitator")}
 
 
 class Stance(enum.StrEnum):
@@ -352,7 +353,7 @@ class Report(Base):
 
 
 class Recommendation(Base):
-    """A recommendation the guiding coalition publishes; it awaits the council's response."""
+    """A recommendation the guiding coalition or a citizens' panel publishes; it awaits the council's response."""
 
     __tablename__ = "recommendations"
 

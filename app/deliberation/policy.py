@@ -169,10 +169,11 @@ def may_manage_spaces(user: Any, _: Any) -> bool:
 
 @policy(Permission.DELIBERATION_PUBLISH_RECOMMENDATION)
 def may_publish_recommendation(user: Any, space: Any) -> bool:
-    """Officers, and current members of the guiding coalition."""
+    """Officers, and current members of the guiding coalition or of a citizens' panel (in their own space)."""
     if is_officer(user):
         return True
-    return isinstance(space, Space) and space.kind == SpaceKind.COALITION.value and current_membership(user, space) is not None
+    return (isinstance(space, Space) and space.kind in (SpaceKind.COALITION.value, SpaceKind.PANEL.value)
+            and current_membership(user, space) is not None)
 
 
 @policy(Permission.DELIBERATION_RESPOND_RECOMMENDATION)

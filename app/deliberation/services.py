@@ -537,8 +537,8 @@ def latest_suspension(session: Session, user: User) -> AccountWarning | None:
 def publish_recommendation(
     session: Session, actor: User, space: Space, title: str, text: str, published_on: date, language: str | None = None,
 ) -> Recommendation:
-    if space.kind != SpaceKind.COALITION.value:
-        raise DomainError(_("Only the guiding coalition publishes recommendations."))
+    if space.kind not in (SpaceKind.COALITION.value, SpaceKind.PANEL.value):
+        raise DomainError(_("Only the guiding coalition and citizens' panels publish recommendations."))
     if not policy.may_publish_recommendation(actor, space) or actor.is_suspended:
         raise DomainError(_("You cannot publish recommendations."))
     title = _require_text(title, TITLE_MAX, "title", _("Enter a title"),
