@@ -158,10 +158,10 @@ class InvitationDraw(Base):
     weights_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # decile -> weight
     seed_plan: Mapped[str] = mapped_column(Text, nullable=False)
     addresses_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    inputs_sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # app.tally.invitations.inputs_sha256
     committed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     seed: Mapped[str | None] = mapped_column(String(200), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    inputs_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     method_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     strata_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # stratum -> households drawn
 

@@ -2,7 +2,7 @@
 
 Revision ID: h1a0panels
 Revises: g1a0notices
-Create Date: 2026-12-04 15:37:55.881371
+Create Date: 2026-12-04 15:38:29.072374
 
 """
 from alembic import op
@@ -77,10 +77,10 @@ def upgrade():
     sa.Column('weights_json', sa.Text(), nullable=False),
     sa.Column('seed_plan', sa.Text(), nullable=False),
     sa.Column('addresses_sha256', sa.String(length=64), nullable=False),
+    sa.Column('inputs_sha256', sa.String(length=64), nullable=False),
     sa.Column('committed_at', sa.DateTime(), nullable=False),
     sa.Column('seed', sa.String(length=200), nullable=True),
     sa.Column('drawn_at', sa.DateTime(), nullable=True),
-    sa.Column('inputs_sha256', sa.String(length=64), nullable=True),
     sa.Column('method_text', sa.Text(), nullable=True),
     sa.Column('strata_json', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['panel_id'], ['panels.id'], name=op.f('fk_panel_invitation_draws_panel_id_panels'), ondelete='CASCADE'),

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -181,13 +181,15 @@ def commit_invitations(session: Session, officer: User, panel: Panel, plan: Lott
         raise DomainError(_("Keep this to %(max)d characters or fewer", max=PLAN_MAX), field="seed_plan")
     draw = InvitationDraw(panel_id=panel.id, households=plan.households, is_stratified=plan.is_stratified,
                           weights_json=json.dumps(weights, sort_keys=True), seed_plan=seed_plan,
-                          addresses_sha256=addresses_sha256(session, panel))
+                          addresses_sha256=addresses_sha256(session, panel),
+                          inputs_sha256=lottery_sha256(session, panel, plan.households, plan.is_stratified, weights))
     session.add(draw)
     session.flush()
     session.refresh(panel)
     audit.record(session, "panels.invitations_committed", actor=officer, obj=panel,
                  data={"households": draw.households, "stratified": draw.is_stratified, "weights": weights,
-                       "addresses_sha256": draw.addresses_sha256, "seed_plan": seed_plan})
+                       "addresses_sha256": draw.addresses_sha256, "inputs_sha256": draw.inputs_sha256,
+                       "seed_plan": seed_plan})
     return draw
 
 
@@ -213,9 +215,32 @@ def normalise_code(raw: str) -> str:
     return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}" if len(compact) == CODE_LENGTH else compact
 
 
+def _lottery_inputs(session: Session, panel: Panel, weights: dict[str, float]) -> tuple[list[Any], dict[str, float] | None]:
+    """The library's inputs: addresses sorted by id, each in the stratum of its place (and, when deprivation
+    weights are used, of its decile: ``PLACE/decile-N``), and each stratum's weight."""
+    from app.tally.invitations import Address as TallyAddress
+
+    rows = addresses(session, panel)
+    if not weights:
+        return [TallyAddress(id=a.ref, stratum=a.place.code) for a in rows], None
+    out, stratum_weights = [], {}
+    for a in rows:
+        decile = str(a.decile) if a.decile is not None else "none"
+        stratum = f"{a.place.code}/decile-{decile}"
+        stratum_weights[stratum] = weights.get(decile, 1.0)
+        out.append(TallyAddress(id=a.ref, stratum=stratum))
+    return out, stratum_weights
+
+
+def lottery_sha256(session: Session, panel: Panel, households: int, is_stratified: bool, weights: dict[str, float]) -> str:
+    from app.tally.invitations import inputs_sha256
+
+    tally_addresses, stratum_weights = _lottery_inputs(session, panel, weights)
+    return inputs_sha256(tally_addresses, households, stratified=is_stratified, weights=stratum_weights)
+
+
 def draw_invitations(session: Session, officer: User, panel: Panel, seed: str) -> InvitationDraw:
     """Record the seed and draw the households; each gets an invitation with its own code."""
-    from app.tally.invitations import Address as TallyAddress
     from app.tally.invitations import draw_invitations as lottery
 
     draw = panel.invitation_draw
@@ -224,23 +249,21 @@ def draw_invitations(session: Session, officer: User, panel: Panel, seed: str) -
     if draw.seed is not None:
         raise DomainError(_("The invitation lottery has already been drawn."))
     draw.seed = _check_seed(seed)
-    rows = addresses(session, panel)
-    weights = draw.weights
-    by_ref = {a.ref: a for a in rows}
-    tally_addresses = [TallyAddress(id=a.ref, stratum=a.place.code) for a in rows]
-    address_weights = {a.ref: weights.get(str(a.decile), 1.0) for a in rows} if weights else None
-    result = lottery(tally_addresses, draw.households, draw.seed, stratified=draw.is_stratified, weights=address_weights)
+    tally_addresses, stratum_weights = _lottery_inputs(session, panel, draw.weights)
+    result = lottery(tally_addresses, draw.households, draw.seed, stratified=draw.is_stratified, weights=stratum_weights)
+    if result.inputs_sha256 != draw.inputs_sha256:  # the list cannot change after the commitment; check anyway
+        raise DomainError(_("The address list no longer matches the commitment, so the lottery cannot be drawn."))
     draw.drawn_at = utcnow()
-    draw.inputs_sha256 = result.inputs_sha256
     draw.method_text = result.method
-    draw.strata_json = json.dumps(dict(result.strata), sort_keys=True)
+    draw.strata_json = json.dumps(dict(result.per_stratum), sort_keys=True)
+    by_ref = {a.ref: a for a in addresses(session, panel)}
     for ref in result.selected:
         session.add(Invitation(panel_id=panel.id, address_id=by_ref[ref].id, code=new_code(session)))
     session.flush()
     audit.record(session, "panels.invitations_seed_recorded", actor=officer, obj=panel, data={"seed": draw.seed})
     audit.record(session, "panels.invitations_drawn", actor=officer, obj=panel,
                  data={"seed": draw.seed, "inputs_sha256": draw.inputs_sha256, "households": len(result.selected),
-                       "strata": dict(result.strata)})
+                       "per_stratum": dict(result.per_stratum)})
     return draw
 
 
