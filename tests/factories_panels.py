@@ -7,9 +7,6 @@ import io
 import random
 from datetime import timedelta
 
-import pytest
-from flask import Flask
-
 from app.auth.models import Role, User
 from app.core.db import utcnow
 from app.extensions import db
@@ -18,14 +15,6 @@ from app.panels.models import Panel
 from app.panels.services import invitations, panels, registration
 from app.places.models import Postcode
 from tests.factories import make_user
-
-
-@pytest.fixture
-def quick_forms(app: Flask):  # type: ignore[no-untyped-def]
-    """The public forms' timing check needs no wait in tests (one test sets it back to check it)."""
-    app.config["PANEL_FORM_MIN_SECONDS"] = 0
-    yield
-    app.config["PANEL_FORM_MIN_SECONDS"] = 3
 
 
 def postcodes() -> list[str]:

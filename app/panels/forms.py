@@ -59,7 +59,7 @@ class BotProtectedForm(FlaskForm):
             started = float(_serializer().loads(self.started.data or "", max_age=TOKEN_MAX_AGE))
         except (BadSignature, SignatureExpired, TypeError, ValueError):
             return True
-        return time.time() - started < float(current_app.config.get("PANEL_FORM_MIN_SECONDS", 3))
+        return time.time() - started < float(current_app.config["PANEL_FORM_MIN_SECONDS"])
 
 
 class PanelForm(FlaskForm):

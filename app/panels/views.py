@@ -26,7 +26,7 @@ CODE_KEY = "panel_response_code"
 
 
 def _limit() -> str:
-    return str(current_app.config.get("RATELIMIT_PANEL_RESPONSE", "10 per minute;60 per hour"))
+    return str(current_app.config["RATELIMIT_PANEL_RESPONSE"])
 
 
 def _officer_exempt() -> bool:

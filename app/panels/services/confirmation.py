@@ -61,7 +61,7 @@ def replaced(session: Session, respondent: Respondent) -> bool:
 
 def replace(session: Session, officer: User, respondent: Respondent) -> Respondent:
     """Draw a replacement for a member who declined or could not be reached."""
-    from app.tally.sortition import draw_replacement
+    from app.tally.sortition import NoReplacement, draw_replacement
 
     panel_row = session.get(Panel, respondent.panel_id)
     assert panel_row is not None
@@ -78,9 +78,10 @@ def replace(session: Session, officer: User, respondent: Respondent) -> Responde
     unavailable = tuple(sorted(p for p, r in everyone.items() if r.status in WITHDRAWN and p != respondent.public_id))
     number = len(draw.replacements) + 1
     seed = f"{draw.seed}/replacement-{number}"
-    result = draw_replacement(frozen_problem(draw), current, respondent.public_id, unavailable, seed)
-    if result is None or result.id is None:
-        raise DomainError(_("Nobody left in the pool can replace this member without breaking a quota."))
+    try:
+        result = draw_replacement(frozen_problem(draw), current, respondent.public_id, unavailable, seed)
+    except NoReplacement:
+        raise DomainError(_("Nobody left in the pool can replace this member without breaking a quota.")) from None
     newcomer = everyone[result.id]
     newcomer.status = Status.SELECTED.value
     session.add(Replacement(draw_id=draw.id, withdrawn_public_id=respondent.public_id,

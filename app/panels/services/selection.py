@@ -143,6 +143,7 @@ class Feasibility:
 
 def feasibility(session: Session, panel: Panel) -> Feasibility | None:
     """Can the current pool meet the quotas?  None until the size and quotas are set."""
+    from app.tally.records import InputError
     from app.tally.sortition import check_quotas
 
     if not panel.size or not panel.quotas:
@@ -157,7 +158,10 @@ def feasibility(session: Session, panel: Panel) -> Feasibility | None:
           category=q.category, value=q.value, min=q.min_count, have=counts[(q.category, q.value)])
         for q in panel.quotas if counts[(q.category, q.value)] < q.min_count
     ]
-    result = check_quotas(current_problem(session, panel))
+    try:
+        result = check_quotas(current_problem(session, panel))
+    except InputError as exc:
+        return Feasibility(False, len(people), [*problems, str(exc)], [])
     if result is None and not problems:
         return Feasibility(True, len(people), [], [])
     relaxations = []
@@ -244,6 +248,7 @@ def frozen_problem(draw: SelectionDraw) -> Any:
 
 
 def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: str) -> SelectionDraw:
+    from app.tally.records import InputError
     from app.tally.sortition import rank_reserves, select
 
     draw = panel.selection
@@ -261,12 +266,15 @@ def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: st
     audit.record(session, "panels.seed_recorded", actor=officer, obj=panel,
                  data={"seed": seed, "commitment_sha256": draw.commitment_sha256})
     problem = frozen_problem(draw)
-    result = select(problem, method=draw.method, seed=seed)
+    try:
+        result = select(problem, method=draw.method, seed=seed)
+    except InputError as exc:  # the commitment checked the quotas, so this means the files were changed
+        raise DomainError(_("The draw could not run: %(problem)s", problem=str(exc))) from None
     chosen = list(result.panel)
     reserves = list(rank_reserves(problem, tuple(chosen), seed))
     draw.result_json = json.dumps({
         "panel": sorted(chosen), "probabilities": {str(k): float(v) for k, v in sorted(result.probabilities.items())},
-        "min_probability": float(result.min_probability), "panels": len(result.panels), "reserves": reserves,
+        "min_probability": float(result.min_probability), "panels": int(result.panels), "reserves": reserves,
         "inputs_sha256": result.inputs_sha256, "seconds": round(float(result.seconds), 3),
     }, sort_keys=True)
     draw.drawn_at = utcnow()
