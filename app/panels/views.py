@@ -4,6 +4,7 @@ paper or telephone answers.  Part two (quotas, the draw, confirmation, the works
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -75,7 +76,6 @@ def index() -> str:
 def show(panel_id: int) -> str:
     panel = queries.panel_or_404(panel_id)
     return render_template("panels/show.html", panel=panel, runs=policy.runs(current_user, panel),
-                           households=invitations.households_by_place(db.session, panel) if panel.purged_at is None else [],
                            respondents=registration.respondent_count(db.session, panel))
 
 
@@ -189,8 +189,6 @@ def addresses(panel: Panel) -> str | Response:
 
     def upload() -> invitations.UploadReport:
         text = form.file.data.read().decode("utf-8-sig", errors="replace")
-        import io
-
         return invitations.upload_addresses(db.session, current_user, panel, io.StringIO(text))
 
     done = run_form(form, upload, _("Address list uploaded."), lambda _r: url_for("panels.addresses", panel_id=panel.id))

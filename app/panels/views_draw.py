@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from app.core.mail import send_after_commit
 from app.core.permissions import Permission, public, requires
 from app.deliberation.forms import RecommendationForm
+from app.deliberation.policy import may_view_space
 from app.extensions import db
 from app.panels import bp, forms, policy, queries
 from app.panels.models import Method, Panel, Respondent, Status
@@ -171,7 +172,8 @@ def open_workspace(panel: Panel) -> Response:
 def workspace_page(panel: Panel) -> str:
     return render_template("panels/workspace.html", panel=panel, meetings=workspace.meetings(db.session, panel),
                            evidence=workspace.evidence(db.session, panel),
-                           recommendations=workspace.recommendations(db.session, panel), runs=policy.runs(current_user, panel))
+                           recommendations=workspace.recommendations(db.session, panel), runs=policy.runs(current_user, panel),
+                           sees_space=may_view_space(current_user, panel.space))
 
 
 @bp.route("/<int:panel_id>/workspace/meetings", methods=["GET", "POST"])
