@@ -49,3 +49,43 @@ def invited_panel(officer: User, households: int = 120, invited: int = 80, open_
 def fill_pool(officer: User, panel: Panel, count: int, seed: int = 11) -> None:
     register_some(db.session, officer, panel, count, random.Random(seed), f"p{panel.id}x")
     db.session.commit()
+
+
+SHARES = {"gender": ["50", "48", "2"], "age_band": ["22", "25", "31", "22"],
+          "district": ["21", "13", "15", "27", "24"], "climate_view": ["40", "42", "18"]}
+
+
+def quota_form(size: int, method: str = "leximin", shares: dict[str, list[str]] | None = None, leeway: int = 1) -> dict[str, str]:
+    data = {"size": str(size), "method": method, "leeway": str(leeway)}
+    for category, values in (shares or SHARES).items():
+        for i, value in enumerate(values):
+            data[f"share-{category}-{i}"] = value
+    return data
+
+
+def drawn_panel(officer: User, pool: int = 60, size: int = 10, seed: str = "2468") -> Panel:
+    """A panel drawn through the services: invitations, ``pool`` respondents, quotas (relaxed if needed), the
+    commitment, the seed and the draw."""
+    from app.panels.models import Method
+    from app.panels.services import selection
+
+    panel = invited_panel(officer, households=pool * 2, invited=pool + 20)
+    fill_pool(officer, panel, pool)
+    shares = {(c, o): int(float(v) * 10) for c, values in SHARES.items()
+              for (o, v) in zip([opt for q in panel.questions if q.category == c for opt in q.options], values, strict=True)}
+    selection.set_quotas(db.session, officer, panel, selection.QuotaPlan(size, Method.LEXIMIN, shares, leeway=1))
+    check = selection.feasibility(db.session, panel)
+    if check is not None and not check.ok:
+        selection.apply_relaxations(db.session, officer, panel)
+    selection.commit(db.session, officer, panel, "Dice")
+    selection.record_seed_and_draw(db.session, officer, panel, seed)
+    db.session.commit()
+    return panel
+
+
+def press(browser, page: str, action: str):  # type: ignore[no-untyped-def]
+    """Press a one-button form: open ``page`` (which carries the form) and post to ``action`` with its token."""
+    from tests.conftest import csrf_from
+
+    html = browser.get(page).get_data(as_text=True)
+    return browser.client.post(action, data={"csrf_token": csrf_from(html)}, follow_redirects=True)

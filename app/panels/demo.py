@@ -94,7 +94,7 @@ def seed(session: Session) -> list[str]:
     registration.set_registration_open(session, officer, climate, True)
     register_some(session, officer, climate, 300, rng, "climate")
     shares = {(c, o): int(w * 10) for c, _t, options in QUESTIONS for o, w in options}
-    selection.set_quotas(session, officer, climate, selection.QuotaPlan(30, Method.LEXIMIN, shares))
+    selection.set_quotas(session, officer, climate, selection.QuotaPlan(30, Method.LEXIMIN, shares, leeway=1))
     check = selection.feasibility(session, climate)
     if check is not None and not check.ok and check.relaxations:
         selection.apply_relaxations(session, officer, climate)

@@ -150,6 +150,11 @@ def quotas_form_class(questions: list[Any]) -> type[FlaskForm]:
     class QuotasForm(FlaskForm):
         size = IntegerField(_l("Panel size"), validators=[InputRequired(_l("Enter the panel size")),
                                                           NumberRange(min=1, max=1000, message=_l("Enter a panel size from 1 to 1000"))])
+        leeway = IntegerField(_l("Leeway, in seats either side"), default=1,
+                              validators=[InputRequired(_l("Enter the leeway, 0 or more")),
+                                          NumberRange(min=0, max=1000, message=_l("Enter the leeway, 0 or more"))],
+                              description=_l("Widens each minimum and maximum, so that a member who withdraws can be "
+                                             "replaced without breaking a quota. 1 is usual."))
         method = RadioField(_l("Selection method"), choices=[(m.value, m.label) for m in Method], default=Method.LEXIMIN.value,
                             validators=[InputRequired(_l("Choose a method"))])
 

@@ -86,6 +86,7 @@ class Panel(Base):
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), nullable=True, index=True)
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     method: Mapped[str] = mapped_column(String(20), nullable=False, default=Method.LEXIMIN.value)
+    quota_leeway: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")  # seats either side
     is_registration_open: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     retention_until: Mapped[date] = mapped_column(Date, nullable=False)
     purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

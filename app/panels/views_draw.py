@@ -36,14 +36,16 @@ def _shares(form: object, panel: Panel) -> dict[tuple[str, str], int]:
 @bp.route("/<int:panel_id>/quotas", methods=["GET", "POST"])
 @requires(Permission.PANEL_RUN, load=queries.panel_or_404)
 def quotas(panel: Panel) -> str | Response:
-    form = forms.quotas_form_class(panel.questions)(size=panel.size, method=panel.method)
+    form = forms.quotas_form_class(panel.questions)(size=panel.size, method=panel.method,
+                                                    leeway=panel.quota_leeway if panel.quotas else 1)
     existing = {(q.category, q.value): q for q in panel.quotas}
     if not form.is_submitted():
         for q in panel.questions:
             for i, value in enumerate(q.options):
                 if (q.category, value) in existing:
                     getattr(form, f"share-{q.category}-{i}").data = Decimal(existing[(q.category, value)].share_permille) / 10
-    plan = lambda: selection.QuotaPlan(size=form.size.data, method=Method(form.method.data), shares=_shares(form, panel))  # noqa: E731
+    plan = lambda: selection.QuotaPlan(size=form.size.data, method=Method(form.method.data), shares=_shares(form, panel),  # noqa: E731
+                                       leeway=form.leeway.data or 0)
     done = run_form(form, lambda: selection.set_quotas(db.session, current_user, panel, plan()),
                     _("Quotas saved."), lambda _r: url_for("panels.quotas", panel_id=panel.id))
     return done or render_template("panels/quotas.html", form=form, panel=panel, relax_form=forms.ConfirmForm(),

@@ -2,7 +2,7 @@
 
 Revision ID: h1a0panels
 Revises: g1a0notices
-Create Date: 2026-12-04 15:38:29.072374
+Create Date: 2026-12-04 16:08:31.269244
 
 """
 from alembic import op
@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('place_id', sa.Integer(), nullable=True),
     sa.Column('size', sa.Integer(), nullable=True),
     sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('quota_leeway', sa.Integer(), server_default='0', nullable=False),
     sa.Column('is_registration_open', sa.Boolean(), nullable=False),
     sa.Column('retention_until', sa.Date(), nullable=False),
     sa.Column('purged_at', sa.DateTime(), nullable=True),

@@ -94,7 +94,7 @@ def replace(session: Session, officer: User, respondent: Respondent) -> Responde
     session.refresh(draw)
     audit.record(session, "panels.replacement_drawn", actor=officer, obj=panel_row,
                  data={"withdrawn": respondent.public_id, "replacement": newcomer.public_id, "seed": seed,
-                       "candidates": len(result.candidates)})
+                       "candidates": int(result.candidates)})
     return newcomer
 
 

@@ -202,12 +202,19 @@ def _check_seed(seed: str) -> str:
     return seed
 
 
-def new_code(session: Session) -> str:
-    while True:
-        raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-        if session.execute(select(Invitation.id).where(Invitation.code == code)).first() is None:
-            return code
+def _random_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def new_codes(session: Session, count: int) -> list[str]:
+    """``count`` fresh response codes, none already in use (the column is unique as well)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        batch = {_random_code() for _ in range(count - len(codes))} - codes
+        taken = set(session.execute(select(Invitation.code).where(Invitation.code.in_(batch))).scalars()) if batch else set()
+        codes |= batch - taken
+    return list(codes)
 
 
 def normalise_code(raw: str) -> str:
@@ -257,8 +264,8 @@ def draw_invitations(session: Session, officer: User, panel: Panel, seed: str) -
     draw.method_text = result.method
     draw.strata_json = json.dumps(dict(result.per_stratum), sort_keys=True)
     by_ref = {a.ref: a for a in addresses(session, panel)}
-    for ref in result.selected:
-        session.add(Invitation(panel_id=panel.id, address_id=by_ref[ref].id, code=new_code(session)))
+    session.add_all(Invitation(panel_id=panel.id, address_id=by_ref[ref].id, code=code)
+                    for ref, code in zip(result.selected, new_codes(session, len(result.selected)), strict=True))
     session.flush()
     audit.record(session, "panels.invitations_seed_recorded", actor=officer, obj=panel, data={"seed": draw.seed})
     audit.record(session, "panels.invitations_drawn", actor=officer, obj=panel,

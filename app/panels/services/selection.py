@@ -51,10 +51,11 @@ def software_version() -> str:
 
 # --- quotas -----------------------------------------------------------------------------------------------
 
-def bounds(share_permille: int, size: int) -> tuple[int, int]:
-    """The minimum and maximum members a target share gives: the share of the seats, rounded down and up."""
+def bounds(share_permille: int, size: int, leeway: int = 0) -> tuple[int, int]:
+    """The minimum and maximum members a target share gives: the share of the seats rounded down and up, each
+    widened by ``leeway`` seats (which leaves room for replacements), within 0 and the panel size."""
     target = share_permille * size / 1000
-    return math.floor(target + 1e-9), math.ceil(target - 1e-9)
+    return max(0, math.floor(target + 1e-9) - leeway), min(size, math.ceil(target - 1e-9) + leeway)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class QuotaPlan:
     size: int | None
     method: Method
     shares: dict[tuple[str, str], int]  # (category, value) -> share in tenths of a percent
+    leeway: int = 0
 
 
 def set_quotas(session: Session, officer: User, panel: Panel, plan: QuotaPlan) -> list[Quota]:
@@ -71,6 +73,8 @@ def set_quotas(session: Session, officer: User, panel: Panel, plan: QuotaPlan) -
         raise DomainError(_("Add the panel's questions first."))
     if plan.size is None or not 1 <= plan.size <= MAX_SIZE:
         raise DomainError(_("Enter a panel size from 1 to %(max)d", max=MAX_SIZE), field="size")
+    if not 0 <= plan.leeway <= plan.size:
+        raise DomainError(_("The leeway must be from 0 to the panel size"), field="leeway")
     for q in panel.questions:
         total = sum(plan.shares.get((q.category, v), 0) for v in q.options)
         if abs(total - 1000) > 5:
@@ -81,15 +85,15 @@ def set_quotas(session: Session, officer: User, panel: Panel, plan: QuotaPlan) -
     for q in panel.questions:
         for value in q.options:
             share = plan.shares.get((q.category, value), 0)
-            low, high = bounds(share, plan.size)
+            low, high = bounds(share, plan.size, plan.leeway)
             rows.append(Quota(panel_id=panel.id, category=q.category, value=value, share_permille=share,
                               min_count=low, max_count=high))
     session.add_all(rows)
-    panel.size, panel.method = plan.size, plan.method.value
+    panel.size, panel.method, panel.quota_leeway = plan.size, plan.method.value, plan.leeway
     session.flush()
     session.refresh(panel)
     audit.record(session, "panels.quotas_set", actor=officer, obj=panel,
-                 data={"size": plan.size, "method": plan.method.value,
+                 data={"size": plan.size, "method": plan.method.value, "leeway": plan.leeway,
                        "quotas": [[r.category, r.value, r.share_permille, r.min_count, r.max_count] for r in rows]})
     return rows
 
