@@ -62,7 +62,7 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, stripped fields) for each non-blank row; the line is where the row starts."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     line = 1
     for row in reader:
         start = line
