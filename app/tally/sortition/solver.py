@@ -118,6 +118,12 @@ class Model:
         """Solve; return ``"optimal"``, ``"infeasible"``, ``"unbounded"`` or HiGHS' own status text."""
         self.h.run()
         status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kNotset:
+            # Another HiGHS user in this process started the global thread pool with more threads; HiGHS
+            # refuses to run single-threaded until the pool is reset.
+            highspy.Highs.resetGlobalScheduler(True)
+            self.h.run()
+            status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal"
         if status == highspy.HighsModelStatus.kInfeasible:
