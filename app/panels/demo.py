@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth import services as accounts
 from app.auth.models import User
 from app.core.db import utcnow
+from app.core.demo import DEMO_PASSWORD
 from app.deliberation import services as deliberation
 from app.deliberation.models import SpaceRole
 from app.panels.models import Channel, Invitation, Method, Panel, Respondent, Status
@@ -105,8 +106,12 @@ def seed(session: Session) -> list[str]:
     declined = drawn[0]
     confirmation.mark(session, officer, declined, Status.DECLINED, "Moving away in March.")
     confirmation.replace(session, officer, declined)
-    for r in confirmation.members(session, climate):
+    members = confirmation.members(session, climate)
+    for r in members:
         confirmation.mark(session, officer, r, Status.CONFIRMED, "Confirmed by telephone.")
+        # Demo members already have accounts (with the demo password), so the workspace links them rather than
+        # sending password-setting links.
+        accounts.create_user(session, email=r.email or "", display_name=r.name or r.public_id, password=DEMO_PASSWORD, roles=[])
     workspace.open_workspace(session, officer, climate)
     assert climate.space is not None
     sarah = accounts.find_by_email(session, "sarah@demo.example.org")
@@ -123,7 +128,8 @@ def seed(session: Session) -> list[str]:
                            "https://www.gov.uk/government/statistics", "Department for Energy Security and Net Zero", "")
     workspace.recommend(session, officer, climate, "Retrofit every council-owned building by 2032",
                         "Start with schools and care homes, and publish progress every year.", "en")
-    lines.append(f"Panels: “{CLIMATE}” drawn from {len(registration.respondents(session, climate))} respondents, with its space.")
+    lines.append(f"Panels: “{CLIMATE}” drawn from {len(registration.respondents(session, climate))} respondents, with its "
+                 f"space (a member: {members[0].email}).")
 
     # 2. Open for registration.
     transport = panels.create_panel(session, officer, panels.PanelData(

@@ -98,39 +98,37 @@ def set_quotas(session: Session, officer: User, panel: Panel, plan: QuotaPlan) -
     return rows
 
 
-# --- the files: built once at commitment, and read back for the draw exactly as the recount command reads them --
+# --- the files: built once at commitment by app.tally.formats.sortition_csv, and read back for the draw with its
+# readers, exactly as the recount command reads them ------------------------------------------------------------
+
+def _tally_quotas(panel: Panel) -> tuple[Any, ...]:
+    from app.tally.sortition import Quota as TallyQuota
+
+    return tuple(TallyQuota(q.category, q.value, q.min_count, q.max_count) for q in panel.quotas)
+
 
 def pool_csv(panel: Panel, people: list[Respondent]) -> str:
+    from app.tally.formats.sortition_csv import write_pool
+    from app.tally.sortition import Person
+
     categories = [q.category for q in panel.questions]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", *categories])
-    for r in sorted(people, key=lambda r: r.public_id):
-        answers = r.answers
-        writer.writerow([r.public_id, *[answers.get(c, "") for c in categories]])
-    return out.getvalue()
+    return write_pool([Person(r.public_id, {c: r.answers.get(c, "") for c in categories}) for r in people],
+                      _tally_quotas(panel))
 
 
 def quotas_csv(panel: Panel) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["feature", "value", "min", "max"])
-    for q in panel.quotas:
-        writer.writerow([q.category, q.value, q.min_count, q.max_count])
-    return out.getvalue()
+    from app.tally.formats.sortition_csv import write_quotas
+
+    return write_quotas(_tally_quotas(panel))
 
 
 def problem_from_files(people_text: str, quotas_text: str, size: int) -> Any:
-    """The selection problem the two files describe (ids as strings, every other column a category)."""
-    from app.tally.sortition import Person, Problem
-    from app.tally.sortition import Quota as TallyQuota
+    """The selection problem the two published files describe."""
+    from app.tally.formats.sortition_csv import parse_categories, parse_people
+    from app.tally.sortition import Problem
 
-    quota_rows = list(csv.DictReader(io.StringIO(quotas_text)))
-    categories = list(dict.fromkeys(row["feature"] for row in quota_rows))
-    quotas = tuple(TallyQuota(row["feature"], row["value"], int(row["min"]), int(row["max"])) for row in quota_rows)
-    people = tuple(Person(id=row["id"], features={c: row[c] for c in categories})
-                   for row in csv.DictReader(io.StringIO(people_text)))
-    return Problem(people=people, quotas=quotas, size=size)
+    quotas = parse_categories(quotas_text, QUOTAS_FILE)
+    return Problem(people=parse_people(people_text, quotas, source=POOL_FILE), quotas=quotas, size=size)
 
 
 def current_problem(session: Session, panel: Panel) -> Any:
