@@ -204,3 +204,7 @@ def test_demo_panels(demo, browser):
     html = browser.get(f"/panels/{climate.id}/draw").get_data(as_text=True)
     assert "python -m app.tally sortition pool.csv quotas.csv --size 30" in html
     assert seed(db.session) == ["Panels: already present."]
+    # the place pages list the panels for people living there (Wisbech is in Fenland, in Cambridgeshire)
+    page = browser.get("/places/DEMO-PAR-WIS").get_data(as_text=True)
+    assert "Citizens&#39; panels for people living here" in page or "Citizens' panels for people living here" in page
+    assert CLIMATE in page and TRANSPORT in page
