@@ -44,6 +44,9 @@ class Config:
     RATELIMIT_REGISTER_EMAIL = "3 per minute;10 per hour"
     RATELIMIT_RESET = "30 per minute;300 per hour"
     RATELIMIT_RESET_EMAIL = "3 per minute;10 per hour"
+    RATELIMIT_PANEL_RESPONSE = "10 per minute;60 per hour"  # the public citizens' panel response forms
+    # A citizens' panel response form sent back sooner than this after it was served is refused as automated.
+    PANEL_FORM_MIN_SECONDS = 3
 
     # Mail: with MAIL_SERVER set, messages go by SMTP; otherwise they are written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -94,6 +97,7 @@ class TestingConfig(Config):
     # TEST_DATABASE_URL, never DATABASE_URL, so that running the tests can never touch a real database.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
+    PANEL_FORM_MIN_SECONDS = 0  # tests send forms at once; tests/integration/test_panels_registration.py checks the wait
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     SERVER_NAME = "localhost"

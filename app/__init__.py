@@ -68,6 +68,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app import budgets
     app.register_blueprint(budgets.bp)
     from app.core import home_items  # noqa: F401  (the home page's budget and proposal items)
+    from app import panels
+    app.register_blueprint(panels.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):
         app.cli.add_command(group)
 

@@ -53,6 +53,9 @@ def seed_demo(session: Session) -> list[str]:
     from app.budgets.demo import seed as seed_budgets
 
     lines += seed_budgets(session)
+    from app.panels.demo import seed as seed_panels
+
+    lines += seed_panels(session)
     leave_recent_unread(session)
     return lines + account_list(session)
 

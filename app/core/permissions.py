@@ -61,6 +61,13 @@ class Permission(enum.StrEnum):
     BUDGET_COUNT = "budget.count"
     BUDGET_VIEW_RESULTS = "budget.view_results"
     # --- end budgets ---
+    # --- panels: policies in app/panels/policy.py (only the panels feature edits this block) ---
+    PANEL_CREATE = "panel.create"
+    PANEL_RUN = "panel.run"
+    PANEL_VIEW_PERSONAL = "panel.view_personal"
+    PANEL_VIEW_WORKSPACE = "panel.view_workspace"
+    PANEL_RECOMMEND = "panel.recommend"
+    # --- end panels ---
 
 
 _POLICIES: dict[Permission, Policy] = {}

@@ -51,13 +51,14 @@ SPACE_KIND_LABELS = {
 class SpaceRole(enum.StrEnum):
     MEMBER = "member"
     CHAIR = "chair"
+    FACILITATOR = "facilitator"  # runs a citizens' panel's sessions; takes no side
 
     @property
     def label(self) -> str:
         return str(SPACE_ROLE_LABELS[self])
 
 
-SPACE_ROLE_LABELS = {SpaceRole.MEMBER: _l("Member"), SpaceRole.CHAIR: _l("Chair")}
+SPACE_ROLE_LABELS = {SpaceRole.MEMBER: _l("Member"), SpaceRole.CHAIR: _l("Chair"), SpaceRole.FACILITATOR: _l("Facilitator")}
 
 
 class Stance(enum.StrEnum):
@@ -359,8 +360,8 @@ class RecommendationStatus(enum.StrEnum):
 
 
 class Recommendation(Base):
-    """A recommendation of the guiding coalition: a draft until enough members agree, then published, when it
-    awaits the council's response."""
+    """A recommendation of the guiding coalition or of a citizens' panel: a draft until enough of the space's
+    members agree, then published, when it awaits the council's response."""
 
     __tablename__ = "recommendations"
 

@@ -181,9 +181,10 @@ def may_manage_spaces(user: Any, _: Any) -> bool:
 
 @policy(Permission.DELIBERATION_PUBLISH_RECOMMENDATION)
 def may_publish_recommendation(user: Any, space: Any) -> bool:
-    """Current members of the guiding coalition propose its recommendations (officers too, when they are members);
-    a recommendation goes out only once enough members agree."""
-    return isinstance(space, Space) and space.kind == SpaceKind.COALITION.value and current_membership(user, space) is not None
+    """Current members of the guiding coalition or of a citizens' panel propose its recommendations (officers too,
+    when they are members); a recommendation goes out only once enough members agree."""
+    return (isinstance(space, Space) and space.kind in (SpaceKind.COALITION.value, SpaceKind.PANEL.value)
+            and current_membership(user, space) is not None)
 
 
 @policy(Permission.DELIBERATION_AGREE_RECOMMENDATION)

@@ -63,12 +63,12 @@ def agreement(session: Session, rec: Recommendation) -> Agreement:
 def propose_recommendation(
     session: Session, actor: User, space: Space, title: str, text: str, language: str | None = None,
 ) -> Recommendation:
-    """A member drafts a recommendation for the coalition; their own vote is recorded as agreeing.  It goes out
+    """A member drafts a recommendation for the coalition or their citizens' panel; their own vote is recorded as agreeing.  It goes out
     (is published) only once enough members agree (:func:`vote_on_recommendation`)."""
-    if space.kind != SpaceKind.COALITION.value:
-        raise DomainError(_("Only the guiding coalition publishes recommendations."))
+    if space.kind not in (SpaceKind.COALITION.value, SpaceKind.PANEL.value):
+        raise DomainError(_("Only the guiding coalition and citizens' panels publish recommendations."))
     if policy.current_membership(actor, space) is None or actor.is_suspended:
-        raise DomainError(_("Only current members of the coalition can propose its recommendations."))
+        raise DomainError(_("Only current members of “%(space)s” can propose its recommendations.", space=space.name))
     title = _require_text(title, TITLE_MAX, "title", _("Enter a title"),
                           _("The title must be %(max)d characters or fewer", max=TITLE_MAX))
     text = _require_text(text, RECOMMENDATION_MAX, "text", _("Enter the recommendation"),
@@ -88,7 +88,7 @@ def vote_on_recommendation(session: Session, member: User, rec: Recommendation, 
     if not rec.is_draft:
         raise DomainError(_("This recommendation has already gone out; its votes are closed."))
     if policy.current_membership(member, rec.space) is None or member.is_suspended:
-        raise DomainError(_("Only current members of the coalition can vote on its recommendations."))
+        raise DomainError(_("Only current members of “%(space)s” can vote on its recommendations.", space=rec.space.name))
     updated = session.execute(
         update(RecommendationVote)
         .where(RecommendationVote.recommendation_id == rec.id, RecommendationVote.user_id == member.id)

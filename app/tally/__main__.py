@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.tally import cli_pb, cli_ranked
+from app.tally import cli_pb, cli_ranked, cli_sortition
 from app.tally.records import InputError
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     cli_ranked.register(subparsers)
     cli_pb.register(subparsers)
+    cli_sortition.register(subparsers)
     return parser
 
 

@@ -98,9 +98,10 @@ def test_space_policy_table(people):
             (role, P.DELIBERATION_START_DEBATE, public, active),
             (role, P.DELIBERATION_START_DEBATE, panel, role == "resident"),  # members only; an ended term no longer counts
             (role, P.DELIBERATION_MANAGE_SPACES, None, officer),
-            # coalition members propose (officers only when members); it goes out when enough members agree
+            # coalition and citizens' panel members propose (officers only when members); it goes out when enough
+            # members agree
             (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, coalition, role == "resident"),
-            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, panel, False),
+            (role, P.DELIBERATION_PUBLISH_RECOMMENDATION, panel, role == "resident"),
             (role, P.DELIBERATION_RESPOND_RECOMMENDATION, rec, officer),
             (role, P.DELIBERATION_RESPOND_RECOMMENDATION, draft_rec, False),
             (role, P.DELIBERATION_AGREE_RECOMMENDATION, draft_rec, role == "resident"),
@@ -215,7 +216,7 @@ def test_space_policy_table_by_kind_and_membership(people, kind, membership):
             (P.DELIBERATION_START_DEBATE, space, active and sees),
             (P.DELIBERATION_COMMENT, debate, active and sees),
             (P.DELIBERATION_MANAGE_SPACES, space, officer),
-            (P.DELIBERATION_PUBLISH_RECOMMENDATION, space, active and member and kind is SpaceKind.COALITION),
+            (P.DELIBERATION_PUBLISH_RECOMMENDATION, space, active and member and kind in (SpaceKind.COALITION, SpaceKind.PANEL)),
         ]
         for permission, obj, allowed in expected:
             assert can(permission, obj, user=people[role]) is allowed, (role, permission.value)

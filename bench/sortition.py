@@ -1,0 +1,138 @@
+"""Citizens' panel selection: Folkmoot's LEXIMIN against sortition-algorithms' maximin on HiGHS, side by side.
+
+Run with ``python -m bench.sortition``.  Two pools:
+
+(a) a synthetic pool of 2,000 people with 7 categories and a panel of 60 (goal: under 60 s);
+(b) a pool with the shape of the public 2,000-person example of Flanigan et al. (*Nature* 2021; panel of 200,
+    1,162 s for LEXIMIN with Gurobi in the paper's table; goal: under 10 s).  The paper's data is not on this
+    machine, so the pool is *generated* with the same size and panel size and four categories; the figures
+    are for that generated pool, not the paper's file.
+
+The pools are drawn from a fixed seed; each category's pool shares are skewed (as self-selected respondents
+are) and the quotas aim between the pool's shares and an even split, so the quotas bind.  sortition-algorithms
+(GPL, a dev-only dependency) is run in a child process with a time limit; it solves over people, we over
+types.  The exit status is 1 if the two minimum probabilities differ by more than 1e-4 (sortition-algorithms
+stops its column generation at a tolerance of 5e-4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from app.tally.sortition import Person, Problem, Quota, select
+
+
+def synthetic_pool(n: int, categories: dict[str, int], k: int, seed: int = 1) -> Problem:
+    """``n`` people with skewed answers on ``categories`` (name -> number of values) and binding quotas."""
+    rng = random.Random(seed)
+    people = []
+    for i in range(n):
+        features = {c: f"{c}{min(int(rng.expovariate(1.0) * nv / 2), nv - 1)}" for c, nv in categories.items()}
+        people.append(Person(str(i + 1), features))
+    quotas = []
+    for c, nv in categories.items():
+        for v in range(nv):
+            have = sum(1 for p in people if p.features[c] == f"{c}{v}")
+            target = (0.5 * have / n + 0.5 / nv) * k
+            quotas.append(Quota(c, f"{c}{v}", max(0, int(target) - 1), min(have, int(target) + 2)))
+    return Problem(tuple(people), tuple(quotas), k)
+
+
+SEVEN = {"gender": 2, "age": 6, "region": 5, "education": 4, "ethnicity": 5, "tenure": 3, "attitude": 4}
+PAPER_SHAPE = {"gender": 2, "age": 5, "region": 5, "climate_concern": 4}
+
+
+def reference_maximin(problem: Problem, eps: float | None = None) -> tuple[float, float]:
+    """(minimum probability, seconds) from sortition-algorithms' maximin with its HiGHS backend."""
+    import sortition_algorithms.committee_generation.maximin as maximin
+    from sortition_algorithms import Settings, read_in_features, read_in_people
+
+    if eps is not None:
+        maximin.EPS = eps
+    categories = list(dict.fromkeys(q.category for q in problem.quotas))
+    head = ["feature", "value", "min", "max"]
+    body = [{"feature": q.category, "value": q.value, "min": str(q.min), "max": str(q.max)} for q in problem.quotas]
+    features, _, _ = read_in_features(head, body, problem.size)
+    settings = Settings(id_column="id", columns_to_keep=[], solver_backend="highspy")
+    rows = [{"id": p.id, **dict(p.features)} for p in problem.people]
+    people, _ = read_in_people(["id", *categories], rows, features, settings)
+    start = time.perf_counter()
+    committees, probabilities, _ = maximin.find_distribution_maximin(
+        features, people, problem.size, [], solver_backend="highspy"
+    )
+    seconds = time.perf_counter() - start
+    chance = {p.id: 0.0 for p in problem.people}
+    for committee, pr in zip(committees, probabilities, strict=True):
+        for pid in committee:
+            chance[pid] += pr
+    return min(chance.values()), seconds
+
+
+def _child(problem: Problem, queue: Any) -> None:
+    queue.put(reference_maximin(problem))
+
+
+def run_reference(problem: Problem, timeout: float) -> tuple[float, float] | str:
+    try:
+        import sortition_algorithms  # noqa: F401
+    except ImportError:
+        return "not installed (pip install sortition-algorithms, the dev extra)"
+    queue: Any = mp.get_context("fork").Queue()
+    proc = mp.get_context("fork").Process(target=_child, args=(problem, queue))
+    started = time.perf_counter()
+    proc.start()
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return f"stopped after {time.perf_counter() - started:.0f} s without finishing"
+    if queue.empty():
+        return f"failed (exit code {proc.exitcode})"
+    result: tuple[float, float] = queue.get()
+    return result
+
+
+def bench(name: str, problem: Problem, goal: float, timeout: float) -> int:
+    print(f"== {name}: {len(problem.people)} people, {len({q.category for q in problem.quotas})} categories, "
+          f"panel {problem.size}")
+    ours = select(problem, method="leximin", seed="bench")
+    print(f"  folkmoot leximin (HiGHS, types):   {ours.seconds:8.2f} s   min probability {ours.min_probability:.6f}"
+          f"   goal < {goal:.0f} s: {'met' if ours.seconds < goal else 'MISSED'}")
+    print(f"    {ours.method_text}")
+    mm = select(problem, method="maximin", seed="bench")
+    print(f"  folkmoot maximin (HiGHS, types):   {mm.seconds:8.2f} s   min probability {mm.min_probability:.6f}")
+    ref = run_reference(problem, timeout)
+    if isinstance(ref, str):
+        print(f"  sortition-algorithms maximin:      {ref}")
+        return 0
+    ref_min, ref_seconds = ref
+    print(f"  sortition-algorithms maximin (HiGHS, people): {ref_seconds:8.2f} s   min probability {ref_min:.6f}")
+    print(f"  ratio reference maximin / folkmoot leximin: {ref_seconds / ours.seconds:6.2f}x;"
+          f"  reference maximin / folkmoot maximin: {ref_seconds / mm.seconds:6.2f}x")
+    agree = abs(ref_min - ours.min_probability) <= 1e-4
+    print(f"  minimum probabilities agree within 1e-4: {'yes' if agree else 'NO'}")
+    return 0 if agree else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sortition", description=__doc__.splitlines()[0])
+    parser.add_argument("--reference-timeout", type=float, default=900.0, help="seconds (default 900)")
+    parser.add_argument("--only", choices=("a", "b"), help="run one of the two pools")
+    args = parser.parse_args(argv)
+    status = 0
+    if args.only in (None, "a"):
+        status |= bench("(a) synthetic, 7 categories", synthetic_pool(2000, SEVEN, 60), 60, args.reference_timeout)
+    if args.only in (None, "b"):
+        print("\n(b) the paper's 2,000-person example is not on this machine: this pool is GENERATED with its shape")
+        status |= bench("(b) paper-shaped, generated", synthetic_pool(2000, PAPER_SHAPE, 200, seed=2), 10,
+                        args.reference_timeout)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
