@@ -58,4 +58,7 @@ def seed_demo(session: Session) -> list[str]:
     from app.budgets.demo import seed as seed_budgets
 
     lines += seed_budgets(session)
+    from app.voting.demo import seed as seed_votes
+
+    lines += seed_votes(session)
     return lines
