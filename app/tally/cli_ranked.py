@@ -3,7 +3,9 @@
 Each file is read with :func:`app.tally.formats.blt.read_blt` and counted; by default a round/stage table is
 printed, with ``--json`` one JSON object per file per line (keys: ``file``, ``rule``, ``title``,
 ``input_sha256``, ``seed``, ``candidates``, ``elected``, ``rounds``, ``lots`` and rule-specific extras).
-Malformed input raises :class:`app.tally.records.InputError`, which ``__main__`` turns into exit status 2.
+A file that cannot be read or counted (malformed input, :class:`app.tally.records.InputError`; or a missing
+file) gives one error line -- with ``--json`` an object ``{"file": ..., "error": ..., "line": ...}`` in its
+place in the output -- and the batch carries on with the next file; the command then exits with status 2.
 """
 
 from __future__ import annotations
@@ -83,15 +85,40 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _failure(path: str, exc: InputError | OSError) -> dict[str, Any]:
+    """The error record of a file that could not be read or counted: ``file``, ``error`` and ``line``."""
+    if isinstance(exc, InputError):
+        line = exc.line
+        message = f"line {line}: {exc.message}" if line is not None else exc.message
+    else:
+        line = None
+        message = exc.strerror or str(exc)
+    return {"file": path, "error": message, "line": line}
+
+
 def _each(
     args: argparse.Namespace, count: Callable[[RankedElection, str], tuple[dict[str, Any], str]]
 ) -> int:
+    """Count every file in turn.  A file that cannot be read or counted gives an error line (with ``--json``
+    a ``{"file", "error", "line"}`` object on stdout, otherwise ``error: FILE:LINE: message`` on stderr) and
+    the batch carries on; the exit status is 2 if any file failed, else 0."""
+    failed = 0
     for path in args.files:
-        election, digest = read_blt(path)
-        big = election.total_weight >= PROGRESS_WEIGHT
-        if big:
-            print(f"{path}: {election.total_weight} ballots, counting…", file=sys.stderr)
-        record, text = count(election, "progress" if big else "")
+        try:
+            election, digest = read_blt(path)
+            big = election.total_weight >= PROGRESS_WEIGHT
+            if big:
+                print(f"{path}: {election.total_weight} ballots, counting…", file=sys.stderr)
+            record, text = count(election, "progress" if big else "")
+        except (InputError, OSError) as exc:
+            failed += 1
+            failure = _failure(path, exc)
+            if args.json:
+                print(json.dumps(failure, ensure_ascii=False), flush=True)
+            where = f"{path}:{failure['line']}" if failure["line"] is not None else path
+            error = exc.message if isinstance(exc, InputError) else failure["error"]
+            print(f"error: {where}: {error}", file=sys.stderr, flush=True)
+            continue
         payload: dict[str, Any] = {
             "file": path,
             "rule": record.pop("rule"),
@@ -103,12 +130,15 @@ def _each(
             **record,
         }
         if args.json:
-            print(json.dumps(payload, ensure_ascii=False))
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
             print(f"== {path}  ({election.title or 'untitled'})")
             print(f"input sha256 {digest}; seed {args.seed}")
             print(text)
-            print()
+            print(flush=True)
+    if failed:
+        print(f"{failed} of {len(args.files)} file(s) could not be counted", file=sys.stderr)
+        return 2
     return 0
 
 
