@@ -20,6 +20,7 @@ from app.places.models import Place
 from app.places.queries import descendant_ids
 from app.tally import delegation as tally
 from app.tally.delegation import BallotScope, DelegationResult, Status
+from app.tally.delegation import Step as TallyStep
 
 IntArray = npt.NDArray[np.int64]
 CODE = {k.value: k.code for k in ScopeKind}
@@ -62,13 +63,9 @@ class Graph:
     def __len__(self) -> int:
         return len(self.delegator)
 
-    def rows_of(self, member: int) -> list[Row]:
-        idx = np.nonzero(self.delegator == member)[0]
-        return [
-            Row(member, int(self.delegate[i]), int(self.kind[i]), int(self.scope_key[i]), int(self.rank[i]),
-                int(self.max_depth[i]) or None)
-            for i in idx
-        ]
+    def as_tally(self) -> tally.Delegations:
+        return tally.Delegations(self.delegator, self.delegate, self.kind, self.scope_key, self.rank, self.max_depth)
+
 
 
 def graph_of(rows: list[tuple[int, int, str, int, int, int | None]]) -> Graph:
@@ -111,25 +108,29 @@ def max_user_id(session: Session) -> int:
 
 @dataclass(frozen=True)
 class Resolution:
-    """A resolved graph for one ballot: the tally's result, and the weights after the cap.
-
-    ``capped`` is each member's counted weight (``min(weight, cap)``); ``removed`` the weight the cap turned
-    into abstentions.  ``counted + abstained == total`` (eligible members represented).
-    """
+    """A resolved graph for one ballot.  ``result.weight`` is each direct voter's counted weight (after the
+    vote's cap); ``carried`` their weight before it; ``removed`` what the cap turned into abstentions.
+    ``counted + abstained == total`` (the eligible members represented)."""
 
     result: DelegationResult
-    capped: IntArray
     cap: int | None
-    removed: int
     voted: npt.NDArray[np.bool_] = field(repr=False)
 
     @property
+    def carried(self) -> IntArray:
+        return self.result.weight + self.result.capped
+
+    @property
+    def removed(self) -> int:
+        return self.result.capped_total
+
+    @property
     def counted(self) -> int:
-        return int(self.capped.sum())
+        return int(self.result.weight.sum())
 
     @property
     def abstained(self) -> int:
-        return int(self.result.uncast) + self.removed
+        return int(self.result.uncast)
 
     @property
     def total(self) -> int:
@@ -139,96 +140,52 @@ class Resolution:
 def resolve(
     graph: Graph, scope: BallotScope, eligible: IntArray, voted: IntArray, n: int, weight_cap: int | None = None
 ) -> Resolution:
-    """Resolve ``graph`` for a ballot (``voted``: ids of direct voters, all eligible) with the vote's cap.
-
-    The counting library applies each member's first-ranked delegation in the most specific scope; backup
-    ranks and depth caps are stored with every delegation and passed on when the library takes them.
-    """
+    """Resolve ``graph`` for a ballot (``voted``: ids of direct voters, all eligible) with the vote's weight cap:
+    ranked backups, depth caps and the cap are applied by ``app.tally.delegation.resolve``."""
     n = max(n, int(graph.delegator.max(initial=-1)) + 1, int(graph.delegate.max(initial=-1)) + 1,
             int(eligible.max(initial=-1)) + 1, int(voted.max(initial=-1)) + 1)
-    first = graph.rank == 1
-    delegations = tally.Delegations(graph.delegator[first], graph.delegate[first], graph.kind[first],
-                                    graph.scope_key[first])
+    delegations = graph.as_tally()
     voted_mask = np.zeros(n, dtype=np.bool_)
     voted_mask[voted] = True
     elig_mask = np.zeros(n, dtype=np.bool_)
     elig_mask[eligible] = True
-    result = tally.resolve(n, delegations, scope, voted_mask, elig_mask)
-    weight = result.weight
-    if weight_cap is not None:
-        capped = np.minimum(weight, weight_cap)
-        removed = int((weight - capped).sum())
-    else:
-        capped, removed = weight, 0
-    return Resolution(result=result, capped=capped, cap=weight_cap, removed=removed, voted=voted_mask)
+    result = tally.resolve(n, delegations, scope, voted_mask, elig_mask, weight_cap=weight_cap)
+    return Resolution(result=result, cap=weight_cap, voted=voted_mask)
 
 
-# ------------------------------------------------------------------------------------------- one member's chain
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a chain: ``frm`` passes the vote to ``to`` because of ``row``."""
-
-    frm: int
-    to: int
-    row: Row
-    to_voted: bool
+# ------------------------------------------------------------------------------------------- one member's route
 
 
 @dataclass(frozen=True)
 class Chain:
+    """Where one member's vote goes: the library's steps (each with why it applies), how it ends, who casts it."""
+
     member: int
-    steps: list[Step]
+    steps: list[TallyStep]
     status: str  # one of app.tally.delegation.STATUS
     cast_by: int | None
+    circle: list[int] = field(default_factory=list)  # for a cycle: the members along the first choices, in order
+
+    @property
+    def people(self) -> set[int]:
+        return ({self.member} | {s.member for s in self.steps if s.member >= 0} | {s.delegate for s in self.steps if s.delegate >= 0}
+                | set(self.circle))
 
 
-def _applied_row(graph: Graph, member: int, to: int, scope: BallotScope) -> Row | None:
-    """The member's delegation to ``to`` that applies to ``scope`` (most specific, then lowest rank)."""
-    best: tuple[int, int, Row] | None = None
-    n_places, n_topics = len(scope.places), len(scope.topics)
-    for row in graph.rows_of(member):
-        if row.delegate != to:
-            continue
-        kind = KIND_OF_CODE[row.kind]
-        if kind is ScopeKind.PLACE and row.scope_key in scope.places:
-            spec = scope.places.index(row.scope_key)
-        elif kind is ScopeKind.TOPIC and row.scope_key in scope.topics:
-            spec = n_places + scope.topics.index(row.scope_key)
-        elif kind is ScopeKind.GLOBAL:
-            spec = n_places + n_topics
-        else:
-            continue
-        if best is None or (spec, row.rank) < best[:2]:
-            best = (spec, row.rank, row)
-    return best[2] if best else None
-
-
-def explain(graph: Graph, scope: BallotScope, res: Resolution, member: int) -> Chain:
-    """Where ``member``'s vote goes: each step with the delegation that applies, and how it ends."""
+def explain(res: Resolution, member: int) -> Chain:
+    """Where ``member``'s vote goes and why each step applies."""
     result = res.result
-    if member >= len(result.status):
+    if not 0 <= member < len(result.status):
         return Chain(member, [], "not-eligible", None)
-    steps: list[Step] = []
-    seen = {member}
-    x = member
-    while True:
-        to = int(result.delegate[x])
-        if to < 0:
-            break
-        row = _applied_row(graph, x, to, scope)
-        if row is None:  # pragma: no cover - the resolver only applies delegations the graph holds
-            break
-        voted = bool(res.voted[to])
-        steps.append(Step(x, to, row, voted))
-        if voted or to in seen:
-            break
-        seen.add(to)
-        x = to
     cast_by = int(result.cast_by[member])
-    return Chain(member, steps, result.reason(member), cast_by if cast_by >= 0 else None)
+    circle: list[int] = []
+    if result.reason(member) == "cycle":  # follow the first choices until someone comes round again
+        x = member
+        while x >= 0 and x not in circle and len(circle) < len(result.delegate):
+            circle.append(x)
+            x = int(result.delegate[x])
+        circle.append(x)
+    return Chain(member, result.explain(member), result.reason(member), cast_by if cast_by >= 0 else None, circle)
 
 
-__all__ = ["Chain", "Graph", "Resolution", "Row", "Status", "Step", "eligible_ids", "explain", "live_graph", "resolve",
-           "scope_for"]
+__all__ = ["Chain", "Graph", "Resolution", "Row", "Status", "eligible_ids", "explain", "live_graph", "resolve", "scope_for"]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.delegation import services
 from app.delegation.models import ScopeKind
+from app.delegation.presenters import Line, route
 from app.delegation.resolution import (
     BallotScope,
     Chain,
@@ -26,6 +27,7 @@ from app.delegation.resolution import (
     resolve,
 )
 from app.proposals.models import Topic
+from app.tally.delegation import applicable_delegate
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,7 @@ class Situation:
     url: str | None
     chain: Chain
     hypothetical: bool  # True: nobody has voted yet, the chain shows who would be asked in turn
-    names: dict[int, str]
-    scope: BallotScope
+    lines: list[Line]
 
 
 Source = Callable[[Session, User, Graph], list[tuple[str, str, BallotScope, Resolution]]]
@@ -49,14 +50,12 @@ def register_source(source: Source) -> Source:
     return source
 
 
-def _names(session: Session, chain: Chain) -> dict[int, str]:
+def names_in(session: Session, chain: Chain) -> dict[int, str]:
     out = {}
-    for step in chain.steps:
-        for uid in (step.frm, step.to):
-            if uid not in out:
-                user = session.get(User, uid)
-                profile = services.active_profile(session, uid)
-                out[uid] = profile.shown_name if profile else (user.public_name if user else _("Former member"))
+    for uid in chain.people:
+        user = session.get(User, uid)
+        profile = services.active_profile(session, uid)
+        out[uid] = profile.shown_name if profile else (user.public_name if user else _("Former member"))
     return out
 
 
@@ -65,8 +64,8 @@ def situations(session: Session, member: User) -> list[Situation]:
     n = max_user_id(session) + 1
     out: list[Situation] = []
     for title, url, scope, res in (s for source in _SOURCES for s in source(session, member, graph)):
-        chain = explain(graph, scope, res, member.id)
-        out.append(Situation(title, url, chain, False, _names(session, chain), scope))
+        chain = explain(res, member.id)
+        out.append(Situation(title, url, chain, False, route(chain, names_in(session, chain), member.id, scope)))
     home = member.home_place
     places = tuple(p.id for p in home.lineage()) if home is not None else ()
     everyone = np.arange(n, dtype=np.int64)
@@ -77,8 +76,12 @@ def situations(session: Session, member: User) -> list[Situation]:
         topic = session.get(Topic, tid)
         if topic is not None:
             general.append((_("Votes on “%(topic)s”", topic=topic.name), BallotScope(topics=(tid,), places=places)))
+    offered = np.array([p.user_id for p in services.delegates(session)], dtype=np.int64)
     for title, scope in general:
-        res = resolve(graph, scope, everyone, nobody, n)
-        chain = explain(graph, scope, res, member.id)
-        out.append(Situation(title, None, chain, True, _names(session, chain), scope))
+        # "if the delegates vote": the delegates who pass nothing on in this scope are taken to vote
+        passes_on = applicable_delegate(n, graph.as_tally(), scope)
+        terminal = offered[(offered < n) & (passes_on[np.minimum(offered, n - 1)] < 0)] if len(offered) else nobody
+        res = resolve(graph, scope, everyone, terminal[terminal != member.id], n)
+        chain = explain(res, member.id)
+        out.append(Situation(title, None, chain, True, route(chain, names_in(session, chain), member.id, scope, hypothetical=True)))
     return out

@@ -111,7 +111,7 @@ def figures(session: Session, vote: Vote, res: Resolution, ballots: list[tuple[i
     result = res.result
     counts = result.counts()
     voters = np.array([v for v, _r in ballots], dtype=np.int64)
-    weights = result.weight[voters] if len(voters) else np.zeros(0, dtype=np.int64)
+    weights = res.carried[voters] if len(voters) else np.zeros(0, dtype=np.int64)
     order = np.argsort(-weights, kind="stable")[:TOP_WEIGHTS]
     public = {p.user_id: p.shown_name for p in session.execute(
         select(DelegateProfile).where(DelegateProfile.name_in_results.is_(True), DelegateProfile.user_id.in_([int(voters[i]) for i in order]))
@@ -120,9 +120,9 @@ def figures(session: Session, vote: Vote, res: Resolution, ballots: list[tuple[i
             "name": public.get(int(voters[i]))} for i in order if weights[i] > 1]
     counted = res.counted
     return {
-        "electorate": res.total, "direct": int(counts["voted"]), "delegated": int(counts["delegated"]),
+        "electorate": res.total, "direct": int(counts["voted"]), "delegated": int(counts["delegated"] + counts["capped"]),
         "blank": sum(1 for _v, r in ballots if not r), "counted_weight": counted, "abstained": res.abstained,
-        "uncast": {k: int(counts[k]) for k in ("no-vote", "dead-end", "cycle", "delegate-not-eligible")},
+        "uncast": {k: int(counts[k]) for k in ("no-vote", "dead-end", "cycle", "delegate-not-eligible", "depth-exceeded")},
         "weight_cap": vote.weight_cap, "cap_removed": res.removed,
         "capped_delegates": int((weights > (vote.weight_cap or 2**62)).sum()),
         "top_weights": top, "delegates_voting": int((weights > 1).sum()),
@@ -159,7 +159,7 @@ def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = 
     t2 = time.perf_counter()
     res = _resolve(session, vote, rows, ballots)
     t3 = time.perf_counter()
-    election = build_election(vote, ballots, res.capped)
+    election = build_election(vote, ballots, res.result.weight)
     text = write_blt(election)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     record = count_election(vote.rule_enum, election, vote.seed)

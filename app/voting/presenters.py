@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core.i18n import number
-from app.delegation.resolution import Chain
 from app.delegation.services import active_profile
 from app.voting import forms, services
 from app.voting.models import Vote
@@ -38,10 +37,6 @@ def delegate_name(session: Session, user_id: int) -> str:
         return profile.shown_name
     user = session.get(User, user_id)
     return user.public_name if user else _("Former member")
-
-
-def chain_names(session: Session, chain: Chain) -> dict[int, str]:
-    return {uid: delegate_name(session, uid) for step in chain.steps for uid in (step.frm, step.to)}
 
 
 @dataclass(frozen=True)

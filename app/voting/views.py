@@ -14,7 +14,8 @@ from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, public, requires
 from app.delegation import presenters as chain_words
-from app.delegation.resolution import explain, live_graph, scope_for
+from app.delegation.resolution import explain, scope_for
+from app.delegation.where import names_in
 from app.extensions import db
 from app.voting import bp, counting, forms, policy, presenters, queries, services
 from app.voting.models import Vote, VoteState
@@ -30,12 +31,11 @@ def index() -> str:
 @public
 def show(vote_id: int) -> str:
     vote = queries.vote_or_404(vote_id)
-    chain = names = None
+    chain = lines = None
     if current_user.is_authenticated and vote.state == VoteState.OPEN.value and policy.lives_in(current_user, vote):
-        chain = explain(live_graph(db.session), scope_for(vote.place, vote.topic_id), services.live_resolution(db.session, vote),
-                        current_user.id)
-        names = presenters.chain_names(db.session, chain)
-    return render_template("voting/show.html", vote=vote, refusal=policy.vote_refusal(current_user, vote), chain=chain, names=names,
+        chain = explain(services.live_resolution(db.session, vote), current_user.id)
+        lines = chain_words.route(chain, names_in(db.session, chain), current_user.id, scope_for(vote.place, vote.topic_id))
+    return render_template("voting/show.html", vote=vote, refusal=policy.vote_refusal(current_user, vote), chain=chain, lines=lines,
                            voted=services.ballot_of(db.session, current_user, vote) is not None, chain_words=chain_words,
                            scope=scope_for(vote.place, vote.topic_id), ballots=queries.ballot_count(db.session, vote)
                            if policy.is_officer(current_user) else None)

@@ -91,7 +91,7 @@ def test_where_my_vote_goes_shows_the_chain_and_tells_members_in_a_cycle(browser
     html = browser.get("/delegation/where").get_data(as_text=True)
     assert "Your delegations form a circle." in html
     assert "You pass your vote to Bob." in html and "Bob passes it to Cat." in html
-    assert "It is a delegation for everything" in html
+    assert "Cat passes it back to you, so it goes round in a circle." in html
 
 
 def test_withdrawing_ends_delegations_and_tells_delegators_who_opted_in(browser):

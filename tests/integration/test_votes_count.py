@@ -169,3 +169,37 @@ def test_counted_weight_plus_abstentions_is_the_electorate(scenario, cap):
             db.session.query(model).delete()
         db.session.query(User).update({"is_deleted": True})  # the next example's electorate starts empty
         db.session.commit()
+
+
+def test_a_backup_delegate_is_used_when_the_first_neither_votes_nor_passes_on(browser):
+    first, second = offer(resident("First")), offer(resident("Second"))
+    member = resident("Member")
+    delegate(member, first, second)
+    vote = make_vote()
+    cast(second, vote, "Library hub")
+    count = close(vote)
+    assert _first_round(count)["Library hub"] == 2
+    from tests.factories import PASSWORD
+
+    browser.sign_in(member.email, PASSWORD)
+    html = browser.get(f"/votes/{vote.id}/delegate").get_data(as_text=True)
+    assert "Your vote is cast by Second" in html
+
+
+def test_a_depth_cap_stops_the_vote_travelling_further(browser):
+    a, b = offer(resident("A")), offer(resident("B"))
+    only_mine, two_steps = resident("Only mine"), resident("Two steps")
+    delegate(a, b)
+    delegate(only_mine, a, max_depth=1)
+    delegate(two_steps, a, max_depth=2)
+    vote = make_vote()
+    cast(b, vote, "Bus shelter")
+    from tests.factories import PASSWORD
+
+    browser.sign_in(only_mine.email, PASSWORD)
+    html = browser.get(f"/votes/{vote.id}").get_data(as_text=True)
+    assert "further than your depth cap allows" in html
+    count = close(vote)
+    figures = _figures(count)
+    assert _first_round(count)["Bus shelter"] == 3  # B, A and "two steps"
+    assert figures["uncast"]["depth-exceeded"] == 1
