@@ -26,12 +26,13 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.delegation.models import DelegateProfile, Delegation
-from app.delegation.resolution import Resolution, eligible_ids, graph_of, max_user_id, resolve, scope_for
+from app.delegation.resolution import Resolution, Status, eligible_ids, graph_of, max_user_id, resolve, scope_for
 from app.tally.cli_ranked import irv_record, schulze_record, stv_record
 from app.tally.formats.blt import write_blt
 from app.tally.ranked import RankedBallot, RankedElection, count_irv
 from app.tally.schulze import count_schulze
 from app.tally.stv import count_stv_scottish
+from app.voting import notices
 from app.voting.models import DelegationSnapshot, Vote, VoteBallot, VoteCount, VoteRule, VoteState
 
 TOP_WEIGHTS = 10
@@ -176,6 +177,8 @@ def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = 
     audit.record(session, "vote.closed", actor=actor, obj=vote,
                  data={"inputs_hash": digest, "seed": vote.seed, "software_version": count.software_version, "rule": vote.rule,
                        "snapshot_delegations": size, "ballots": len(ballots), "elected": result.get("elected", [])})
+    cycle = np.nonzero(res.result.status == Status.CYCLE)[0]
+    notices.cycle_members(session, vote, [int(m) for m in cycle])
     if timing is not None:
         timing.append(Timing(t1 - t0, t2 - t1, t3 - t2, t4 - t3))
     return count

@@ -22,6 +22,8 @@ from app.voting.models import Vote, VoteState
 
 SUBJECT = "vote_delegate"
 KIND = "delegate_voted"
+CYCLE_SUBJECT = "vote_cycle"
+CYCLE_KIND = "delegation_cycle"
 
 
 def delegate_voted(session: Session, vote: Vote, voter: User) -> int:
@@ -49,6 +51,37 @@ def delegate_voted(session: Session, vote: Vote, voter: User) -> int:
 
         queue_for_each(session, recipients, compose)
     return sent.count
+
+
+def cycle_members(session: Session, vote: Vote, member_ids: list[int]) -> int:
+    """Tell the members whose delegations formed a circle at the close that their vote counted as an abstention
+    (everyone concerned: it is about their own vote, not news they opted in to)."""
+    if not member_ids:
+        return 0
+    sent = notify_users(session, CYCLE_KIND, CYCLE_SUBJECT, vote.id, select(User.id).where(User.id.in_(member_ids)))
+    if sent.count:
+        recipients = email_recipients(session, CYCLE_SUBJECT, vote.id, sent)
+
+        def compose(user: User) -> tuple[str, str]:
+            body = render_template("delegation/email_notice.txt", user=user, link=url_for("delegation.where_page", _external=True),
+                                   sentence=_cycle_sentence(vote))
+            return _("Your vote was not cast"), body
+
+        queue_for_each(session, recipients, compose)
+    return sent.count
+
+
+def _cycle_sentence(vote: Vote) -> str:
+    return _("In “%(title)s” your delegations formed a circle in which nobody voted, so your vote counted as an abstention. Check your delegations.",
+             title=vote.title)
+
+
+@register_subject(CYCLE_SUBJECT)
+def describe_cycle(session: Session, user: User, notification: Notification) -> Notice | None:
+    vote = session.get(Vote, notification.subject_id)
+    if vote is None:
+        return None
+    return Notice(text=_cycle_sentence(vote), url=url_for("delegation.where_page"), link_text=_("Where your vote goes today"))
 
 
 @register_subject(SUBJECT)

@@ -73,6 +73,11 @@ def test_a_cycle_counts_as_abstentions():
     figures = _figures(close(vote))
     assert figures["uncast"]["cycle"] == 3
     assert figures["counted_weight"] == 1
+    # the members in the circle are told
+    from app.deliberation.models import Notification
+
+    told = {n.user_id for n in db.session.query(Notification).filter_by(subject_type="vote_cycle", subject_id=vote.id)}
+    assert told == {a.id, b.id, c.id}
 
 
 def test_a_delegate_living_outside_the_area_passes_nothing_on():

@@ -76,6 +76,7 @@ def test_close_publish_and_result_page(browser):
     assert "Public Pat" in html and "Quiet Quinn" not in html and "A delegate who has not chosen to be named" in html
     assert "The cap removed 1 vote, counted as an abstention." in html
     assert "Represented by a delegate" in html
+    assert "Which should come first? (Result published)" in browser.get("/places/E07000010").get_data(as_text=True)
     blt = browser.get(f"/votes/{vote.id}/ballots.blt")
     assert blt.status_code == 200 and blt.headers["Content-Disposition"].endswith(f'folkmoot-vote-{vote.id}.blt"')
 
