@@ -26,7 +26,15 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.delegation.models import DelegateProfile, Delegation
-from app.delegation.resolution import Resolution, Status, eligible_ids, graph_of, max_user_id, resolve, scope_for
+from app.delegation.resolution import (
+    Resolution,
+    Status,
+    eligible_ids,
+    graph_of,
+    max_user_id,
+    resolve,
+    scope_for,
+)
 from app.tally.cli_ranked import irv_record, schulze_record, stv_record
 from app.tally.formats.blt import write_blt
 from app.tally.ranked import RankedBallot, RankedElection, count_irv
