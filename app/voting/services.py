@@ -285,7 +285,7 @@ def representative_ballot(session: Session, vote: Vote, member: Any) -> VoteBall
         from app.voting.counting import snapshot_resolution
 
         res = snapshot_resolution(session, vote)
-    if member.id >= len(res.result.cast_by) or res.result.reason(member.id) != "delegated":
+    if member.id >= len(res.result.cast_by) or res.result.reason(member.id) not in ("delegated", "capped"):
         return None
     cast_by = int(res.result.cast_by[member.id])
     return session.execute(select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.voter_id == cast_by)).scalar_one_or_none()
