@@ -62,7 +62,8 @@ def ballot_form_class(options: list[Any]) -> type[FlaskForm]:
 
     choices = [("", _("Not ranked"))] + [(str(n), ordinal(n)) for n in range(1, len(options) + 1)]
     for o in options:
-        setattr(BallotForm, f"rank_{o.id}", SelectField(o.title, choices=choices, default="", validators=[Optional()]))
+        setattr(BallotForm, f"rank_{o.id}", SelectField(o.title, choices=choices, default="", validators=[Optional()],
+                                                         description=o.description or ""))
     return BallotForm
 
 
