@@ -101,7 +101,12 @@ def applicable(n: int, delegations: Delegations, scope: BallotScope) -> Options:
     spec[kind == ScopeKind.GLOBAL] = n_places + n_topics
     ok = spec >= 0
     frm, to, kind, sid, rank, depth, spec = (a[ok] for a in (frm, to, kind, sid, rank, depth, spec))
-    order = np.lexsort((rank, spec, frm))
+    # one sort on a combined key: member, then specificity, then rank
+    n_spec, n_rank = n_places + n_topics + 1, int(rank.max(initial=0)) + 1
+    if n * n_spec * n_rank < 2**62:
+        order = np.argsort((frm * n_spec + spec) * n_rank + rank)
+    else:  # pragma: no cover - only for astronomically many members, scopes or ranks
+        order = np.lexsort((rank, spec, frm))
     frm, to, kind, sid, rank, depth, spec = (a[order] for a in (frm, to, kind, sid, rank, depth, spec))
     start = np.ones(len(frm), dtype=np.bool_)
     start[1:] = frm[1:] != frm[:-1]
@@ -116,13 +121,15 @@ def applicable(n: int, delegations: Delegations, scope: BallotScope) -> Options:
         raise InputError(
             f"member {who} has two delegations of the same scope and rank that apply to this ballot"
         )
-    pairs = np.lexsort((to, frm))
-    twice = np.zeros(len(frm), dtype=np.bool_)
-    twice[1:] = (frm[pairs][1:] == frm[pairs][:-1]) & (to[pairs][1:] == to[pairs][:-1])
-    if twice.any():
-        k = pairs[int(np.argmax(twice))]
-        raise InputError(f"member {int(frm[k])} ranks delegate {int(to[k])} twice in one scope")
     counts = np.bincount(frm, minlength=n)
+    several = np.nonzero(counts[frm] > 1)[0]  # only members with backups can name someone twice
+    if len(several):
+        pairs = several[np.lexsort((to[several], frm[several]))]
+        twice = np.zeros(len(pairs), dtype=np.bool_)
+        twice[1:] = (frm[pairs][1:] == frm[pairs][:-1]) & (to[pairs][1:] == to[pairs][:-1])
+        if twice.any():
+            k = pairs[int(np.argmax(twice))]
+            raise InputError(f"member {int(frm[k])} ranks delegate {int(to[k])} twice in one scope")
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     m_kind = np.full(n, -1, dtype=np.int64)
@@ -173,15 +180,17 @@ def first_choices(opts: Options, voted: BoolArray, elig: BoolArray) -> FirstChoi
     follow = active & ~bad_target
     nxt = members.copy()
     nxt[follow] = first[follow]
-    root = nxt
+    root = nxt.copy()
     dist = follow.astype(np.int64)
+    # pointer jumping, only over the members whose current root still moves (synchronous: every right-hand
+    # side below is read before the assignment)
+    live = np.nonzero(nxt[root] != root)[0]
     steps = 1
-    while steps < max(n, 1):
-        new = root[root]
-        if np.array_equal(new, root):
-            break
-        dist = np.minimum(dist + dist[root], FAR)
-        root = new
+    while len(live) and steps < n:
+        r = root[live]
+        dist[live] += dist[r]
+        root[live] = root[r]
+        live = live[nxt[root[live]] != root[live]]
         steps *= 2
     # After at least n steps a chain that ends sits at its end, a fixed point of ``nxt``; a chain that runs
     # into a cycle sits somewhere on the cycle, where ``nxt`` moves on.
@@ -198,12 +207,14 @@ def first_choices(opts: Options, voted: BoolArray, elig: BoolArray) -> FirstChoi
     return FirstChoices(first, root, dist, status)
 
 
-def distance_to_voters(opts: Options, voted: BoolArray, elig: BoolArray) -> IntArray:
-    """Fewest delegations from each member to a direct voter over any route (``FAR`` if none): a
-    breadth-first search backwards from the voters, one vectorised frontier per level.  A lower bound for the
-    length of any route that must also avoid some members."""
+def distance_to_voters(opts: Options, voted: BoolArray, elig: BoolArray) -> tuple[IntArray, IntArray]:
+    """Fewest delegations from each member to a direct voter over any route (``FAR`` if none), and the next
+    member on one such shortest route (``-1`` for voters and members with no route): a breadth-first search
+    backwards from the voters, one vectorised frontier per level.  The distance is a lower bound for the
+    length of any route that must also avoid some members; the shortest routes serve as quick witnesses."""
     n = len(voted)
     dist = np.full(n, FAR, dtype=np.int64)
+    toward = np.full(n, -1, dtype=np.int64)
     dist[voted] = 0
     counts = np.diff(opts.offsets)
     src = np.repeat(np.arange(n, dtype=np.int64), counts)
@@ -211,7 +222,7 @@ def distance_to_voters(opts: Options, voted: BoolArray, elig: BoolArray) -> IntA
     live = passes[src] & elig[opts.target]
     src, tgt = src[live], opts.target[live]
     order = np.argsort(tgt, kind="stable")
-    src_by_tgt = src[order]
+    src_by_tgt, tgt_sorted = src[order], tgt[order]
     roff = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tgt, minlength=n), out=roff[1:])
     frontier = np.nonzero(voted)[0]
@@ -224,8 +235,10 @@ def distance_to_voters(opts: Options, voted: BoolArray, elig: BoolArray) -> IntA
         if not total:
             break
         idx = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(total, dtype=np.int64)
-        cand = np.unique(src_by_tgt[idx])
-        cand = cand[dist[cand] == FAR]
+        cand, first = np.unique(src_by_tgt[idx], return_index=True)
+        new = dist[cand] == FAR
+        cand = cand[new]
         dist[cand] = level
+        toward[cand] = tgt_sorted[idx[first[new]]]
         frontier = cand
-    return dist
+    return dist, toward

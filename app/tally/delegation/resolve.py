@@ -64,17 +64,19 @@ class _Context:
     ) -> None:
         self.opts, self.fc, self.caps, self.voted, self.elig = opts, fc, caps, voted, elig
         self._router: Router | None = None
-        self._dist0: IntArray | None = None
+        self._dist0: tuple[IntArray, IntArray] | None = None
 
     def dist0(self) -> IntArray:
         """Fewest delegations from each member to a direct voter (``FAR``: no route at all)."""
         if self._dist0 is None:
             self._dist0 = distance_to_voters(self.opts, self.voted, self.elig)
-        return self._dist0
+        return self._dist0[0]
 
     def router(self) -> Router:
         if self._router is None:
-            self._router = Router(self.opts, self.fc, self.dist0(), self.voted, self.elig)
+            self.dist0()
+            assert self._dist0 is not None
+            self._router = Router(self.opts, self.fc, *self._dist0, self.voted, self.elig)
         return self._router
 
     def explain(self, s: int, result: DelegationResult) -> list[Step]:
@@ -174,6 +176,12 @@ def resolve(
     hop[fast] = opts.offsets[:-1][fast]
     # 2. Everyone else who delegates: depth-first routes through the backups, one member at a time.
     rest = np.nonzero(elig & ~voted_m & has & ~fast)[0].astype(np.int64)
+    if len(rest) and int(np.diff(opts.offsets).max(initial=0)) <= 1:
+        # nobody has a backup: the chain of first choices is the only route, so a member left here either has
+        # none (its status is already known) or one longer than their cap
+        too_long = rest[fc.status[rest] == Status.DELEGATED]
+        status[too_long] = Status.DEPTH_EXCEEDED
+        rest = rest[:0]
     if len(rest):
         # from whom no route at all reaches a voter, the vote is lost whatever the ranks: the status is what
         # stops their chain of first choices, already known

@@ -27,24 +27,35 @@ from app.tally.delegation.model import BoolArray, IntArray, Status
 class Route:
     """A route found: the members it visits (the member first, the direct voter last) and, for each
     delegation followed, its index into :attr:`Options.target`; ``skipped[i]`` lists the
-    ``(option index, reason)`` pairs passed over at ``path[i]`` before the one taken."""
+    ``(option index, reason)`` pairs passed over at ``path[i]`` before the one taken.  Unless the route was
+    asked for with ``explain``, ``path``/``taken`` may stop where the route joins a chain of first choices;
+    ``caster`` and ``length`` are always those of the whole route."""
 
     path: list[int]
     taken: list[int]
     skipped: list[list[tuple[int, Status]]]
+    caster: int
+    length: int
 
 
 class Router:
     """Finds routes for single members over one ballot's graph (plain Python lists for speed)."""
 
     def __init__(
-        self, opts: Options, fc: FirstChoices, dist0: IntArray, voted: BoolArray, elig: BoolArray
+        self,
+        opts: Options,
+        fc: FirstChoices,
+        dist0: IntArray,
+        toward: IntArray,
+        voted: BoolArray,
+        elig: BoolArray,
     ) -> None:
         self.off: list[int] = opts.offsets.tolist()
         self.tgt: list[int] = opts.target.tolist()
         self.voted: list[bool] = voted.tolist()
         self.elig: list[bool] = elig.tolist()
         self.dist0: list[int] = dist0.tolist()
+        self.toward: list[int] = toward.tolist()
         self.fc_next: list[int] = fc.first.tolist()
         self.fc_root: list[int] = fc.root.tolist()
         self.fc_dist: list[int] = fc.dist.tolist()
@@ -70,9 +81,11 @@ class Router:
         that visits nobody in ``avoid``?"""
         if self.voted[w]:
             return True
-        if not self.elig[w] or self.dist0[w] > budget:
+        if not self.elig[w] or self.dist0[w] > budget or self.dist0[w] >= FAR:
             return False
         if self.fc_ok[w] and self.fc_dist[w] <= budget and self._chain_avoids(w, avoid):
+            return True
+        if self._witness_avoids(w, avoid):
             return True
         off, tgt, voted, elig, dist0 = self.off, self.tgt, self.voted, self.elig, self.dist0
         seen = {w}
@@ -89,10 +102,23 @@ class Router:
                     if voted[y]:
                         return True
                     if depth + dist0[y] <= budget:
+                        # a walk w ... y + a shortest route from y that avoids ``avoid`` contains a route
+                        if self._witness_avoids(y, avoid):
+                            return True
                         seen.add(y)
                         ahead.append(y)
             frontier = ahead
         return False
+
+    def _witness_avoids(self, w: int, avoid: set[int]) -> bool:
+        """Does the recorded shortest route from ``w`` to a voter avoid every member of ``avoid``?"""
+        toward, voted = self.toward, self.voted
+        x = w
+        while not voted[x]:
+            x = toward[x]
+            if x in avoid:
+                return False
+        return True
 
     def why_not(self, w: int, avoid: set[int], budget: int, capped: bool) -> Status:
         """Why the route cannot go on through delegate ``w`` (when :meth:`can_finish` says no)."""
@@ -145,6 +171,9 @@ class Router:
                 and self._chain_avoids(w, on - {w})
             ):
                 # From here the first choices lead to a voter without revisiting anyone: greedy follows them.
+                length = len(path) - 1 + self.fc_dist[w]
+                if not explain:
+                    return Route(path, taken, skipped, self.fc_root[w], length)
                 x = w
                 while not voted[x]:
                     k = off[x]
@@ -152,15 +181,19 @@ class Router:
                     taken.append(k)
                     x = tgt[k]
                     path.append(x)
-                return Route(path, taken, skipped)
+                return Route(path, taken, skipped, x, length)
             u = w
-        return Route(path, taken, skipped)
+        return Route(path, taken, skipped, u, len(path) - 1)
 
     def failure(self, s: int, cap: int) -> Status:
         """The status of a member whose vote has no route: ``DEPTH_EXCEEDED`` if a route exists without the
         cap, else why the chain of first choices stops (``DEAD_END``, ``CYCLE``, ``DELEGATE_NOT_ELIGIBLE``)."""
-        if cap > 0 and self.route(s, 0) is not None:
-            return Status.DEPTH_EXCEEDED
+        if cap > 0:
+            on = {s}
+            for k in range(self.off[s], self.off[s + 1]):
+                w = self.tgt[k]
+                if w != s and self.elig[w] and self.can_finish(w, on, FAR):
+                    return Status.DEPTH_EXCEEDED
         return Status(self.fc_status[s])
 
 
@@ -179,7 +212,7 @@ def first_hops(
         if r is None:
             fail[i] = router.failure(s, cap)
         else:
-            cast[i] = r.path[-1]
+            cast[i] = r.caster
             hop[i] = r.taken[0]
-            length[i] = len(r.path) - 1
+            length[i] = r.length
     return cast, hop, length, fail

@@ -189,3 +189,14 @@ def test_python_m_app_tally_end_to_end(blt: Path, tmp_path: Path) -> None:
     )
     assert failed.returncode == 2
     assert "bad.blt:2" in failed.stderr
+    batch = subprocess.run(
+        [sys.executable, "-m", "app.tally", "irv", "--json", str(blt), str(bad), str(blt)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert batch.returncode == 2
+    records = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [sorted(r) == ["error", "file", "line"] for r in records] == [False, True, False]
+    assert records[0]["winner"] == records[2]["winner"]

@@ -16,6 +16,7 @@ from app.tally.delegation import (
     ScopeKind,
     Status,
     Step,
+    applicable_delegate,
     explain,
     resolve,
 )
@@ -412,3 +413,14 @@ def test_larger_graphs_with_backups_match_reference(seed: int) -> None:
     assert int(r.voter_weights.sum()) + r.uncast == len(elig)
     counts = r.counts()
     assert counts["delegated"] and counts["depth-exceeded"] and counts["capped"] and counts["dead-end"]
+    check_explanations(r, caps)
+
+
+def test_applicable_delegate_is_the_first_ranked_of_the_most_specific_scope() -> None:
+    rows = [(0, 1, G, 0, 1), (0, 2, P, 5, 2), (0, 3, P, 5, 1), (1, 0, T, 9, 1)]
+    assert applicable_delegate(4, Delegations.from_rows(rows), BallotScope((9,), (5,))).tolist() == [
+        3,
+        0,
+        -1,
+        -1,
+    ]
