@@ -104,10 +104,13 @@ def main() -> None:
         print(f"setup: {n:,} members, {len(voters):,} ballots, {n_deleg:,} delegations in {time.perf_counter() - t:.1f} s")
 
         vote = db.session.get(Vote, vote.id)
-        t = time.perf_counter()
-        read = db.session.execute(select(VoteBallot.voter_id, VoteBallot.ranking).where(VoteBallot.vote_id == vote.id)).all()
-        t_read = time.perf_counter() - t
-        db.session.rollback()
+        reads = []
+        for _ in range(3):  # the best of three, so a cold cache does not flatter the ratio
+            t = time.perf_counter()
+            read = db.session.execute(select(VoteBallot.voter_id, VoteBallot.ranking).where(VoteBallot.vote_id == vote.id)).all()
+            reads.append(time.perf_counter() - t)
+            db.session.rollback()
+        t_read = min(reads)
         vote = db.session.get(Vote, vote.id)
         timing: list[counting.Timing] = []
         t = time.perf_counter()

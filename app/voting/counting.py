@@ -50,15 +50,16 @@ def blt_filename(vote: Vote) -> str:
     return f"folkmoot-vote-{vote.id}.blt"
 
 
-def take_snapshot(session: Session, vote: Vote) -> int:
-    """Copy every delegation in force into the vote's snapshot (one INSERT … SELECT); returns how many."""
+def take_snapshot(session: Session, vote: Vote) -> list[tuple[int, int, str, int, int, int | None]]:
+    """Copy every delegation in force into the vote's snapshot and return the copied rows (one INSERT … SELECT …
+    RETURNING, so the graph counted is exactly the one stored)."""
+    s = DelegationSnapshot
     cols = [Delegation.delegator_id, Delegation.delegate_id, Delegation.scope_kind, Delegation.scope_key, Delegation.rank,
             Delegation.max_depth]
-    session.execute(insert(DelegationSnapshot).from_select(
-        ["vote_id", "delegator_id", "delegate_id", "scope_kind", "scope_key", "rank", "max_depth"],
-        select(literal(vote.id), *cols),
-    ))
-    return len(snapshot_rows(session, vote))
+    stmt = insert(s).from_select(
+        ["vote_id", "delegator_id", "delegate_id", "scope_kind", "scope_key", "rank", "max_depth"], select(literal(vote.id), *cols),
+    ).returning(s.delegator_id, s.delegate_id, s.scope_kind, s.scope_key, s.rank, s.max_depth)
+    return [tuple(r) for r in session.execute(stmt).all()]  # type: ignore[misc]
 
 
 def snapshot_rows(session: Session, vote: Vote) -> list[tuple[int, int, str, int, int, int | None]]:
@@ -163,8 +164,8 @@ def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = 
     t0 = time.perf_counter()
     ballots = _voters(session, vote)
     t1 = time.perf_counter()
-    size = take_snapshot(session, vote)
-    rows = snapshot_rows(session, vote)
+    rows = take_snapshot(session, vote)
+    size = len(rows)
     t2 = time.perf_counter()
     res = _resolve(session, vote, rows, ballots)
     t3 = time.perf_counter()
