@@ -1,8 +1,9 @@
 """Delegate profiles, the delegations in force, and the append-only history of every change.
 
-Only members who offered to be a delegate can receive a delegation: ``delegations.delegate_id`` references
-``delegate_profiles.user_id`` (the database refuses a delegation to anyone without a profile), and the
-services also refuse a withdrawn profile.  A member ranks up to three delegates per scope (``rank`` 1–3, unique
+Only members who offered to be a delegate can receive a delegation: ``(delegations.delegate_id,
+delegate_active)`` references ``(delegate_profiles.user_id, is_active)`` and ``delegate_active`` must be true, so
+the database refuses a delegation to anyone without an active profile, and refuses to withdraw a profile while
+delegations still point at it (the withdrawal service ends them first).  The services check the same first.  A member ranks up to three delegates per scope (``rank`` 1–3, unique
 per scope, checked by the database) and may cap how far their vote travels (``max_depth``: 1 = only my
 delegate, not theirs; ``None`` = no cap).  The table holds what is in force now; ``delegation_events`` keeps
 every change with its time, and the audit log records each one.
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -89,6 +91,7 @@ class DelegateProfile(Base):
 
     __tablename__ = "delegate_profiles"
     __table_args__ = (
+        UniqueConstraint("user_id", "is_active"),  # the target of delegations' (delegate_id, delegate_active)
         CheckConstraint("accepts_disclosure", name="accepts_disclosure"),
         CheckConstraint("NOT is_group OR group_name IS NOT NULL", name="group_has_name"),
     )
@@ -132,6 +135,9 @@ class Delegation(Base):
         CheckConstraint("rank BETWEEN 1 AND 3", name="rank_range"),
         CheckConstraint("max_depth IS NULL OR max_depth >= 1", name="max_depth_positive"),
         CheckConstraint("delegator_id <> delegate_id", name="not_self"),
+        CheckConstraint("delegate_active", name="delegate_active"),
+        ForeignKeyConstraint(["delegate_id", "delegate_active"], ["delegate_profiles.user_id", "delegate_profiles.is_active"],
+                             name="fk_delegations_delegate_active_profile"),
         CheckConstraint("scope_kind IN ('global', 'topic', 'place')", name="scope_kind"),
         CheckConstraint(
             "(scope_kind = 'global' AND scope_key = 0 AND topic_id IS NULL AND place_id IS NULL)"
@@ -144,7 +150,8 @@ class Delegation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delegator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    delegate_id: Mapped[int] = mapped_column(ForeignKey("delegate_profiles.user_id", ondelete="CASCADE"), nullable=False)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    delegate_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     scope_kind: Mapped[str] = mapped_column(String(10), nullable=False)
     scope_key: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), nullable=True)
@@ -155,8 +162,7 @@ class Delegation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     delegator = relationship("User", foreign_keys=[delegator_id])
-    delegate = relationship("User", primaryjoin="Delegation.delegate_id == User.id", foreign_keys=[delegate_id],
-                            viewonly=True, lazy="joined")
+    delegate = relationship("User", foreign_keys=[delegate_id], lazy="joined", viewonly=True)
     topic = relationship("Topic")
     place = relationship("Place")
 

@@ -2,7 +2,7 @@
 
 Revision ID: h2a0votes
 Revises: g1a0notices
-Create Date: 2026-12-04 15:39:37.923321
+Create Date: 2026-12-04 16:34:32.037974
 
 """
 from alembic import op
@@ -36,6 +36,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['group_set_by_id'], ['users.id'], name=op.f('fk_delegate_profiles_group_set_by_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_delegate_profiles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delegate_profiles')),
+    sa.UniqueConstraint('user_id', 'is_active', name=op.f('uq_delegate_profiles_user_id_is_active')),
     sa.UniqueConstraint('user_id', name=op.f('uq_delegate_profiles_user_id'))
     )
     with op.batch_alter_table('delegate_profiles', schema=None) as batch_op:
@@ -117,6 +118,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delegator_id', sa.Integer(), nullable=False),
     sa.Column('delegate_id', sa.Integer(), nullable=False),
+    sa.Column('delegate_active', sa.Boolean(), nullable=False),
     sa.Column('scope_kind', sa.String(length=10), nullable=False),
     sa.Column('scope_key', sa.Integer(), nullable=False),
     sa.Column('topic_id', sa.Integer(), nullable=True),
@@ -127,10 +129,12 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("(scope_kind = 'global' AND scope_key = 0 AND topic_id IS NULL AND place_id IS NULL) OR (scope_kind = 'topic' AND topic_id = scope_key AND place_id IS NULL) OR (scope_kind = 'place' AND place_id = scope_key AND topic_id IS NULL)", name=op.f('ck_delegations_scope_consistent')),
     sa.CheckConstraint("scope_kind IN ('global', 'topic', 'place')", name=op.f('ck_delegations_scope_kind')),
+    sa.CheckConstraint('delegate_active', name=op.f('ck_delegations_delegate_active')),
     sa.CheckConstraint('delegator_id <> delegate_id', name=op.f('ck_delegations_not_self')),
     sa.CheckConstraint('max_depth IS NULL OR max_depth >= 1', name=op.f('ck_delegations_max_depth_positive')),
     sa.CheckConstraint('rank BETWEEN 1 AND 3', name=op.f('ck_delegations_rank_range')),
-    sa.ForeignKeyConstraint(['delegate_id'], ['delegate_profiles.user_id'], name=op.f('fk_delegations_delegate_id_delegate_profiles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['delegate_id', 'delegate_active'], ['delegate_profiles.user_id', 'delegate_profiles.is_active'], name='fk_delegations_delegate_active_profile'),
+    sa.ForeignKeyConstraint(['delegate_id'], ['users.id'], name=op.f('fk_delegations_delegate_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['delegator_id'], ['users.id'], name=op.f('fk_delegations_delegator_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['place_id'], ['places.id'], name=op.f('fk_delegations_place_id_places'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['topic_id'], ['topics.id'], name=op.f('fk_delegations_topic_id_topics'), ondelete='CASCADE'),

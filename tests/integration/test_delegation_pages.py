@@ -72,6 +72,21 @@ def test_nobody_can_delegate_to_a_member_who_did_not_offer(browser):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+        # nor to a withdrawn profile, and a profile cannot be withdrawn while delegations point at it
+        gone = offer(resident("Gone"))
+        services.withdraw(db.session, gone)
+        db.session.commit()
+        db.session.add(Delegation(delegator_id=member.id, delegate_id=gone.id, scope_kind="global", scope_key=0, rank=1))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        kept = offer(resident("Kept"))
+        delegate(member, kept)
+        profile = services.profile_of(db.session, kept)
+        profile.is_active = False
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
     finally:
         if sqlite:
             db.session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
