@@ -54,6 +54,26 @@ def _prefill(vote: Vote, form_class: type[forms.FlaskForm]) -> forms.FlaskForm:
     return form_class(data={f"rank_{oid}": str(n) for n, oid in enumerate(ranking, start=1)})
 
 
+def _check_or_cast(vote: Vote, form: forms.FlaskForm) -> tuple[services.RankCheck, str | None]:
+    """Check the submitted ranking; cast it when the voter pressed "Cast ballot" on exactly the ranking they
+    checked.  Returns the check and the receipt code when a ballot was cast."""
+    check = presenters.checked(form, vote)
+    if check.ok and "cast" in request.form and form.checked.data == presenters.signature(check):
+        try:
+            code = services.cast_ballot(db.session, current_user, vote, forms.ranks_from(form, vote.options), check.blank)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            return check, code
+    elif check.ok and "cast" in request.form:
+        form.form_errors.append(_("Your ranking changed since you checked it. Check it below, then cast your ballot."))
+    if check.ok:
+        form.checked.data = presenters.signature(check)
+    return check, None
+
+
 @bp.route("/<int:vote_id>/ballot", methods=["GET", "POST"])
 @public
 def ballot(vote_id: int) -> str | WResponse:
@@ -66,20 +86,9 @@ def ballot(vote_id: int) -> str | WResponse:
     if request.method == "POST" and refusal is not None:
         form.form_errors.append(refusal)
     elif form.validate_on_submit():
-        check = presenters.checked(form, vote)
-        if check.ok and "cast" in request.form and form.checked.data == presenters.signature(check):
-            try:
-                code = services.cast_ballot(db.session, current_user, vote, forms.ranks_from(form, vote.options), check.blank)
-            except DomainError as exc:
-                db.session.rollback()
-                attach_error(form, exc)
-            else:
-                db.session.commit()
-                return render_template("voting/ballot_cast.html", vote=vote, code=code, replaced=existing is not None)
-        elif check.ok and "cast" in request.form:
-            form.form_errors.append(_("Your ranking changed since you checked it. Check it below, then cast your ballot."))
-        if check.ok:
-            form.checked.data = presenters.signature(check)
+        check, code = _check_or_cast(vote, form)
+        if code is not None:
+            return render_template("voting/ballot_cast.html", vote=vote, code=code, replaced=existing is not None)
     return render_template("voting/ballot.html", vote=vote, form=form, refusal=refusal, check=check, existing=existing,
                            old=services.ranking_titles(vote, existing.option_ids) if existing else None,
                            new=services.ranking_titles(vote, check.ranking) if check and check.ok else None,
