@@ -67,9 +67,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(deliberation.bp)
     from app import budgets
     app.register_blueprint(budgets.bp)
-    from app.core import home_items  # noqa: F401  (the home page's budget and proposal items)
     from app import panels
+    from app.core import home_items  # noqa: F401  (the home page's budget and proposal items)
     app.register_blueprint(panels.bp)
+    from app import delegation
+    app.register_blueprint(delegation.bp)
+    from app import voting
+    app.register_blueprint(voting.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli):
         app.cli.add_command(group)
 

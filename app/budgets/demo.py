@@ -69,13 +69,15 @@ def _voters(session: Session, prefix: str, postcodes: list[str], n: int, start: 
     if missing:
         places = {pc.postcode: pc.place_id for pc in session.execute(select(Postcode).where(Postcode.postcode.in_(postcodes))).scalars()}
         password_hash = hash_password(DEMO_PASSWORD)
+        confirmed_at = utcnow()
         rows = []
         for i, email in enumerate(emails):
             if email in existing:
                 continue
             postcode = postcodes[i % len(postcodes)]
             rows.append({"email": email, "display_name": f"{prefix} voter {start + i}", "password_hash": password_hash,
-                         "postcode": postcode, "home_place_id": places[postcode]})
+                         "postcode": postcode, "home_place_id": places[postcode],
+                         "email_confirmed_at": confirmed_at})  # demo voters have confirmed their address
         session.execute(insert(User), rows)
         audit.record(session, "account.demo_voters_created", actor="cli", data={"count": len(rows), "first": missing[0], "last": missing[-1]})
         existing = {u.email: u for u in session.execute(select(User).where(User.email.in_(emails))).scalars()}

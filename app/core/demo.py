@@ -53,6 +53,9 @@ def seed_demo(session: Session) -> list[str]:
     from app.budgets.demo import seed as seed_budgets
 
     lines += seed_budgets(session)
+    from app.voting.demo import seed as seed_votes
+
+    lines += seed_votes(session)
     from app.panels.demo import seed as seed_panels
 
     lines += seed_panels(session)

@@ -68,6 +68,20 @@ class Permission(enum.StrEnum):
     PANEL_VIEW_WORKSPACE = "panel.view_workspace"
     PANEL_RECOMMEND = "panel.recommend"
     # --- end panels ---
+    # --- delegation: policies in app/delegation/policy.py (only the delegation feature edits this block) ---
+    DELEGATION_OFFER = "delegation.offer"
+    DELEGATION_DELEGATE = "delegation.delegate"
+    DELEGATION_VIEW_WEIGHT = "delegation.view_weight"
+    DELEGATION_MANAGE_GROUPS = "delegation.manage_groups"
+    # --- end delegation ---
+    # --- voting: policies in app/voting/policy.py (only the voting feature edits this block) ---
+    VOTE_MANAGE = "vote.manage"
+    VOTE_CAST = "vote.cast"
+    VOTE_KEY_ASSISTED = "vote.key_assisted"
+    VOTE_COUNT = "vote.count"
+    VOTE_VIEW_RESULTS = "vote.view_results"
+    VOTE_SEE_DELEGATE_BALLOT = "vote.see_delegate_ballot"
+    # --- end voting ---
 
 
 _POLICIES: dict[Permission, Policy] = {}
