@@ -9,7 +9,9 @@ lists only what belongs to one of ``areas`` (or below a resident's home area); i
 nothing to say at all (the section is then left out).
 
 Sections are shown in ``order`` (lower first): 10 voting, 20 collecting support, 30 open votes, 40 panels,
-90 results.  To add one from a new feature::
+90 results.  Sections that share a ``key`` are shown as one (the first registered gives its heading, order and
+links; the items follow in registration order), so every feature adds its recent results to the one
+``key="results"`` section.  To add one from a new feature::
 
     # app/voting/home.py, imported from app/voting/__init__.py
     from app.core.home import HomeItem, HomeSection, register_home_section
@@ -22,12 +24,15 @@ Sections are shown in ``order`` (lower first): 10 voting, 20 collecting support,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.places.models import Place
+
+LIMIT = 8  # items a section shows (it links to a page listing everything)
+RECENT_RESULTS = timedelta(days=90)  # how long a published result counts as recent
 
 
 @dataclass(frozen=True)
@@ -71,5 +76,10 @@ def areas_for(user: object) -> list[Place] | None:
 
 
 def sections(session: Session, areas: Sequence[Place] | None) -> list[HomeSection]:
-    out = [s for s in (provider(session, areas) for provider in _PROVIDERS) if s is not None]
-    return sorted(out, key=lambda s: s.order)
+    merged: dict[str, HomeSection] = {}
+    for section in (provider(session, areas) for provider in _PROVIDERS):
+        if section is None:
+            continue
+        first = merged.get(section.key)
+        merged[section.key] = section if first is None else replace(first, items=first.items + section.items)
+    return sorted(merged.values(), key=lambda s: s.order)

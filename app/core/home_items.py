@@ -7,7 +7,6 @@ because they were added after the budgets and proposals features were built.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -18,14 +17,11 @@ from sqlalchemy.orm import Session
 from app.budgets import queries as budget_queries
 from app.budgets.models import BudgetHeading, BudgetProcess, Phase
 from app.core.db import utcnow
-from app.core.home import HomeItem, HomeSection, register_home_section
+from app.core.home import LIMIT, RECENT_RESULTS, HomeItem, HomeSection, register_home_section
 from app.core.i18n import day, number
 from app.places.models import Place
 from app.places.queries import descendant_ids
 from app.proposals.models import Proposal, ProposalState
-
-LIMIT = 8
-RECENT_RESULTS = timedelta(days=90)
 
 
 def _ids(areas: Sequence[Place] | None) -> set[int] | None:

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("panels", __name__, url_prefix="/panels", cli_group="panels")
 
-from app.panels import cli, models, policy, sections, views  # noqa: E402,F401
+from app.panels import cli, home, models, policy, sections, views  # noqa: E402,F401
 
 
 @bp.context_processor

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("voting", __name__, url_prefix="/votes", cli_group="votes")
 
-from app.voting import cli, models, notices, policy, sections, views, views_officer  # noqa: E402,F401
+from app.voting import cli, home, models, notices, policy, sections, views, views_officer  # noqa: E402,F401
 
 
 @bp.context_processor

@@ -158,7 +158,10 @@ def test_new_steps_with_javascript_off_have_no_axe_violations(live_site, chromiu
     crawler = Crawler(page, live_site)
     crawler.javascript = False
     page.goto(live_site + "/")
-    assert "Open now across the county" in page.content()
+    home = page.content()
+    assert "Open now across the county" in home
+    for heading in ("Ranked votes open now", "panels taking registrations", "Results published recently"):
+        assert heading in home, heading
     crawler.check_current("home page, signed out")
     # register: the same answer for any address, then the single-use link
     page.goto(live_site + "/auth/register")
@@ -205,6 +208,16 @@ def test_new_steps_with_javascript_off_have_no_axe_violations(live_site, chromiu
     _press(page, "main form button[type=submit]")
     assert "Your proposal is published." in page.content()
     crawler.check_current("proposal just published")
+    context.close()
+    # a district resident's home page: their district's panel and vote result, the county-wide vote
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    crawler.page = page
+    _sign_in(page, live_site, "agnieszka@demo.example.org")  # Wisbech, Fenland
+    page.goto(live_site + "/")
+    home = page.content()
+    assert "Open now for" in home and "Fenland Transport Panel 2027" in home and "Ranked votes open now" in home
+    crawler.check_current("home page, signed in as a district's resident")
     context.close()
     assert crawler.violations == [], "\n".join(crawler.violations)
 

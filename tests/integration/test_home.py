@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.core import home
 from app.core.demo import DEMO_PASSWORD
 
@@ -50,3 +52,83 @@ def test_a_new_feature_plugs_in_its_own_items(browser, demo):
     assert "Open votes" in html and "Library opening hours" in html
     # ordered by each section's order: budgets (10) before proposals (20) before votes (30)
     assert html.index("Budgets you can vote on now") < html.index("Proposals collecting support") < html.index("Open votes")
+
+
+def _section(html: str, heading: str) -> str:
+    """The HTML of the home page's section with this heading (up to the next section)."""
+    start = html.index(f">{heading}</h3>")
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_visitors_see_open_votes_panels_and_recent_results(browser, demo):
+    html = _html(browser.get("/"))
+    votes = _section(html, "Ranked votes open now")
+    assert "Cambridgeshire climate plan: rank the actions" in votes and "Voting closes on" in votes
+    assert "Fenland transport fund" not in votes  # closed and published: a result, not open
+    panels = _section(html, "Citizens&#39; panels taking registrations")
+    assert "Fenland Transport Panel 2027" in panels
+    assert "code on your invitation letter" in panels and 'href="/panels/respond"' in panels
+    assert "Cambridgeshire Climate Panel 2027" not in panels  # drawn: registration closed
+    results = _section(html, "Results published recently")
+    assert "Fenland Community Fund 2026" in results  # a budget's results
+    assert "Fenland transport fund: what should come first?" in results  # a ranked vote's
+    assert "South Cambridgeshire: choose three priorities for 2027" in results
+    assert "Cambridgeshire Climate Panel 2027: the draw" in results  # a panel's public draw page
+    assert html.count(">Results published recently</h3>") == 1  # one section, whichever feature added it
+    # budgets (10), proposals (20), votes (30), panels (40), results (90)
+    assert (html.index("Budgets you can vote on now") < html.index("Proposals collecting support")
+            < html.index("Ranked votes open now") < html.index("Citizens&#39; panels taking registrations")
+            < html.index("Results published recently"))
+
+
+def test_the_links_lead_to_the_public_pages(browser, demo):
+    html = _html(browser.get("/"))
+    votes, results = _section(html, "Ranked votes open now"), _section(html, "Results published recently")
+    for href in re.findall(r'href="(/votes/\d+(?:/results)?)"', votes + results) + re.findall(r'href="(/panels/\d+/draw)"', results):
+        assert browser.get(href).status_code == 200, href
+    page = _html(browser.get("/panels/respond"))
+    assert "Fenland Transport Panel 2027" in page
+
+
+def test_a_district_resident_sees_their_districts_votes_and_panels(browser, demo):
+    browser.sign_in("agnieszka@demo.example.org", DEMO_PASSWORD)  # Wisbech, Fenland
+    html = _html(browser.get("/"))
+    assert "Cambridgeshire climate plan: rank the actions" in _section(html, "Ranked votes open now")  # county-wide
+    assert "Fenland Transport Panel 2027" in _section(html, "Citizens&#39; panels taking registrations")
+    results = _section(html, "Results published recently")
+    assert "Fenland transport fund: what should come first?" in results
+    assert "Cambridgeshire Climate Panel 2027: the draw" in results  # county-wide
+    assert "South Cambridgeshire: choose three priorities for 2027" not in html  # another district's vote
+    browser.sign_out()
+    browser.sign_in("sarah@demo.example.org", DEMO_PASSWORD)  # Cambourne, South Cambridgeshire
+    html = _html(browser.get("/"))
+    assert "Cambridgeshire climate plan: rank the actions" in _section(html, "Ranked votes open now")
+    assert "South Cambridgeshire: choose three priorities for 2027" in _section(html, "Results published recently")
+    assert "Fenland transport fund" not in html and "Fenland Transport Panel 2027" not in html
+    assert "Citizens&#39; panels taking registrations" not in html  # no panel open for her area: no section
+
+
+def test_old_results_and_closed_votes_drop_off(browser, demo):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.core.db import utcnow
+    from app.extensions import db
+    from app.panels.models import Panel
+    from app.voting.models import Vote, VoteState
+
+    county = db.session.execute(select(Vote).where(Vote.title == "Cambridgeshire climate plan: rank the actions")).scalar_one()
+    county.closes_at = utcnow() - timedelta(minutes=1)  # past its closing time, not yet counted
+    fenland = db.session.execute(select(Vote).where(Vote.state == VoteState.PUBLISHED.value, Vote.title.like("Fenland%"))).scalar_one()
+    fenland.published_at = utcnow() - timedelta(days=120)
+    climate = db.session.execute(select(Panel).where(Panel.title == "Cambridgeshire Climate Panel 2027")).scalar_one()
+    assert climate.selection is not None
+    climate.selection.drawn_at = utcnow() - timedelta(days=120)
+    db.session.commit()
+    html = _html(browser.get("/"))
+    assert "No ranked vote is open now." in _section(html, "Ranked votes open now")
+    results = _section(html, "Results published recently")
+    assert "Fenland transport fund" not in results and "Cambridgeshire Climate Panel 2027" not in results
+    assert "South Cambridgeshire: choose three priorities for 2027" in results
