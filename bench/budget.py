@@ -2,7 +2,7 @@
 
 Run with ``python -m bench.budget`` (options: ``--voters``, ``--projects``, ``--seed``, ``--pabutools-add1``).
 
-1. Wieliczka 2023 Green Budget (pabulib; /work/shared/data/pabulib/): the full Add1 completion (raise each
+1. Wieliczka 2023 Green Budget (pabulib; ../shared/data/pabulib/): the full Add1 completion (raise each
    voter's budget by 1 until the next raise overspends), ours against pabutools' ``method_of_equal_shares``
    rerun at each raise (exact gmpy2 fractions, its faster multi-profile form, ties: more votes then lower cost).
 2. A synthetic instance (100 projects x 100,000 voters by default).  pabutools needs tens of seconds per Equal

@@ -8,7 +8,7 @@ Rules implemented here (the Method of Equal Shares itself lives in :mod:`app.tal
   cumulative / scoring ballots, each ballot counted ``weight`` times) and fund every project that still fits,
   skipping the ones that do not.
 * ``greedy-no-skip`` -- the same order, but counting stops at the first project that does not fit
-  (pabulib ``rule;greedy-no-skip``; /work/shared/data/README.md).
+  (pabulib ``rule;greedy-no-skip``; ../shared/data/README.md).
 
 Ties in score (greedy): lower cost first, then by lot drawn with the seeded ``random.Random`` and recorded
 as :class:`~app.tally.records.Lot`.  Pabulib's official outcomes say nothing about ties beyond this (none

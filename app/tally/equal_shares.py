@@ -16,7 +16,7 @@ that costs nothing gives nobody utility and is not funded by Equal Shares itself
 compute tool; reason ``zero-cost``); a greedy completion funds it.
 
 Ties (equal ``rho``): more supporters first (weighted number of ballots supporting the project), then lower
-cost (/work/shared/data/README.md, the compute tool's "maxVotes, minCost"), then by lot with the seeded
+cost (../shared/data/README.md, the compute tool's "maxVotes, minCost"), then by lot with the seeded
 ``random.Random`` (recorded as a :class:`~app.tally.records.Lot`).  (pabulib's checker,
 ``_break_equalshares_ties``, tries lower cost before more approvals; the two orders differ only when tied
 projects differ in both, and the README's order is used here.)  With approval utilities, projects that cost

@@ -1,7 +1,7 @@
 """pabulib ``.pb`` reader/writer, and the six real files reproducing their official ``selected`` column.
 
 Data: Pabulib (pabulib.org; files from the public pabulib/pabulib_files repository), see
-/work/shared/data/README.md.  Format: arXiv:2305.11035.
+../shared/data/README.md.  Format: arXiv:2305.11035.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def test_value_is_conserved_and_seats_filled(e: RankedElection, seed: int) -> No
 
 
 # ----------------------------------------------------------------------------------------------------
-# Real Scottish council wards (mggg/scot-elex; see /work/shared/data/README.md).
+# Real Scottish council wards (mggg/scot-elex; see ../shared/data/README.md).
 
 
 def blt_files() -> list[Path]:
