@@ -20,7 +20,7 @@ def test_the_seed_command_tells_who_is_on_the_coalition_and_leaves_room_to_act(a
     line = next(ln for ln in result.output.splitlines() if ln.strip().startswith("priya@demo.example.org"))
     assert "Cambridgeshire Guiding Coalition" in line
     sarah = next(ln for ln in result.output.splitlines() if ln.strip().startswith("sarah@demo.example.org"))
-    assert sarah.rstrip().endswith("-")  # not a member of anything
+    assert "Guiding Coalition" not in sarah and "(facilitator)" in sarah  # she facilitates the climate panel
     priya = db.session.execute(select(User).where(User.email == "priya@demo.example.org")).scalar_one()
     proposals = _count(select(func.count(Proposal.id)))
     supports = _count(select(func.count(Support.id)).where(Support.user_id == priya.id))
