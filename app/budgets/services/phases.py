@@ -24,6 +24,7 @@ from app.budgets.models import (
 )
 from app.budgets.services._common import _lock_process
 from app.budgets.services.counting import count_inputs, count_is_current, latest_count
+from app.budgets.services.delegation import freeze, unfreeze
 from app.budgets.services.setup import heading_problems
 from app.core import audit
 from app.core.db import utcnow
@@ -176,6 +177,8 @@ def advance_phase(
     process.phase_changed_at = utcnow()
     session.flush()
     audit.record(session, "budget.phase", actor=actor, obj=process, data={"from": current.value, "to": to_phase.value, "reason": reason or "", **extra})
+    if to_phase is Phase.REVIEWING_BALLOTS:  # the close of voting: delegated votes go to the ballots that carry them
+        freeze(session, actor, process)
     if to_phase is Phase.BALLOTING:
         for heading in process.headings:
             for project in heading.projects:
@@ -240,4 +243,6 @@ def step_back(session: Session, actor: Any, process: BudgetProcess, reason: str)
     process.phase_changed_at = utcnow()
     session.flush()
     audit.record(session, "budget.phase_back", actor=actor, obj=process, data={"from": current.value, "to": to.value, "reason": reason})
+    if to is Phase.BALLOTING:
+        unfreeze(session, process)
     return to
