@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.budgets.models import BudgetHeading, BudgetProcess
 from app.core.mail import queue_for_each
+from app.delegation import where
+from app.delegation.resolution import BallotScope, Graph, Resolution, scope_for
 from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
 from app.places.models import Place
@@ -104,3 +106,22 @@ def describe_delegate_voted(session: Session, user: User, notification: Notifica
     if heading is None:
         return None
     return Notice(text=_delegate_sentence(heading), url=url_for("budgets.heading", heading_id=heading.id), link_text=_("See the ballot"))
+
+
+@where.register_source
+def open_headings(session: Session, member: User, graph: Graph) -> list[tuple[str, str, BallotScope, Resolution]]:
+    """Each budget heading open for voting that the member may vote in, with the chain their vote follows there
+    as things stand (for the delegation feature's "where my vote goes today" page)."""
+    from app.budgets import policy, queries
+    from app.budgets.models import Phase
+    from app.budgets.services.delegation import resolve_heading
+
+    if member.home_place is None:
+        return []
+    out = []
+    for heading in queries.headings_for_place(session, member.home_place):
+        if heading.process.phase_enum is Phase.BALLOTING and policy.vote_refusal(member, heading) is None:
+            res, _voters = resolve_heading(session, heading, graph)
+            out.append((_("%(budget)s: %(heading)s", budget=heading.process.title, heading=heading.name),
+                        url_for("budgets.heading", heading_id=heading.id), scope_for(heading.place, None), res))
+    return out

@@ -213,3 +213,14 @@ def test_delegators_who_opted_in_hear_that_their_delegate_voted(browser):  # typ
     page = browser.get("/deliberation/notifications").get_data(as_text=True)
     assert "Your delegate voted in" in page
     assert "Bridge" not in page and "Hall" not in page  # it says that the delegate voted, not how
+
+
+def test_where_my_vote_goes_lists_open_budget_headings(browser):  # type: ignore[no-untyped-def]
+    a, b = resident("Alma"), offer(resident("Bertram Delegate"))
+    delegate(a, b)
+    _process, heading = _budget()
+    _vote(b, heading, 0)
+    browser.sign_in(a.email, PASSWORD)
+    page = browser.get("/delegation/where").get_data(as_text=True)
+    assert f"Test Community Fund: {heading.name}" in page and f'href="/budgets/headings/{heading.id}"' in page
+    assert "Bertram Delegate" in page  # the chain names the delegate the member chose, as for a vote
