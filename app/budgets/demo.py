@@ -1,15 +1,21 @@
 """Budget demonstration data: a finished Fenland budget with published results, and a South Cambridgeshire
 budget with voting open.  Idempotent (each budget is created once, by title), and quick: the demo voters are
 inserted in bulk with one precomputed password hash, and their ballots are generated from a seeded
-``random.Random(2026)`` so every run produces the same data.
+``random.Random(2026)`` so every run produces the same choices.
+
+The story is dated from the day the demonstration is loaded, so it stays true whenever that is: Fenland's
+stages happened over the past five months on their planned dates (its results were published ten days ago),
+and South Cambridgeshire's vote opened two weeks ago and closes in two weeks.  Each stage change is recorded
+with the moment it took effect in the story (``advance_phase(at=...)``), ballots are dated within the voting
+window, so the timetable shows planned dates for the stages to come and believable times for those reached.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -108,6 +114,8 @@ def _projects(session: Session, heading: BudgetHeading, fallback: list[tuple[str
 
 def _set_up(session: Session, title: str, description: str, place_code: str, kind: BallotType, rule: Rule, completion: Completion,
             pots: list[tuple[str, int]], projects: list[tuple[str, str, int, float]], dates: tuple[date, ...]) -> tuple[BudgetProcess, list[float]]:
+    """The process as set up by an officer, moved on to voting on its planned dates (``dates``: proposals open,
+    review starts, voting opens, voting closes, results)."""
     place = session.execute(select(Place).where(Place.code == place_code)).scalar_one()
     data = services.ProcessData(
         title=title, description=description, place=place, ballot_type=kind, rule=rule, completion=completion, language="en",
@@ -118,9 +126,19 @@ def _set_up(session: Session, title: str, description: str, place_code: str, kin
     for source, amount in pots:
         services.add_pot(session, None, heading, source, amount)
     popularity = _projects(session, heading, projects)
-    for phase in (Phase.ACCEPTING_PROPOSALS, Phase.REVIEWING, Phase.BALLOTING):
-        services.advance_phase(session, None, process, phase, "demonstration data", confirm_early=True, confirm_low_turnout=True)
+    for phase, day in zip((Phase.ACCEPTING_PROPOSALS, Phase.REVIEWING, Phase.BALLOTING), dates, strict=False):
+        services.advance_phase(session, None, process, phase, "demonstration data", confirm_early=True, confirm_low_turnout=True,
+                               at=_morning(day))
     return process, popularity
+
+
+def _morning(day: date) -> datetime:
+    """Stages change at 9 o'clock (UTC) on their planned day in the story."""
+    return datetime.combine(day, time(9, 0))
+
+
+def _story(today: date, *offsets: int) -> tuple[date, ...]:
+    return tuple(today + timedelta(days=n) for n in offsets)
 
 
 def _choose(heading: BudgetHeading, popularity: list[float], rng: random.Random) -> list[int]:
@@ -137,16 +155,19 @@ def _choose(heading: BudgetHeading, popularity: list[float], rng: random.Random)
     return [j for j in range(len(projects)) if rng.random() < popularity[j]]
 
 
-def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popularity: list[float], rng: random.Random) -> None:
-    """One generated online ballot per voter, inserted in bulk (the choices are valid by construction)."""
+def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popularity: list[float], rng: random.Random,
+             window: tuple[datetime, datetime]) -> None:
+    """One generated online ballot per voter, cast at a moment within ``window`` (voting open), inserted in bulk
+    (the choices are valid by construction)."""
     projects = list(heading.projects)
+    start, span = window[0], (window[1] - window[0]).total_seconds()
     rows, chosen_sets = [], []
     for voter in voters:
         chosen = _choose(heading, popularity, rng)
         rows.append({
             "heading_id": heading.id, "voter_id": voter.id, "channel": BallotChannel.ONLINE.value, "weight": 1,
             "receipt_hash": services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"),
-            "cast_at": utcnow(), "is_spoilt": False, "replaced_count": 0,
+            "cast_at": start + timedelta(seconds=int(span * rng.random())), "is_spoilt": False, "replaced_count": 0,
         })
         chosen_sets.append(chosen)
     ids = session.scalars(insert(BudgetBallot).returning(BudgetBallot.id, sort_by_parameter_order=True), rows).all()
@@ -180,33 +201,42 @@ def _paper(session: Session, heading: BudgetHeading, popularity: list[float], rn
 def seed(session: Session) -> list[str]:
     lines = []
     rng = random.Random(2026)
+    now = utcnow()
+    today = now.date()
     existing = set(session.execute(select(BudgetProcess.title).where(BudgetProcess.title.in_([FENLAND, SOUTH_CAMBS]))).scalars())
     if FENLAND not in existing:
+        dates = _story(today, -150, -100, -60, -30, -10)
         process, popularity = _set_up(
             session, FENLAND,
             "Residents of Fenland chose how to spend £150,000 on community projects across the district. Votes were "
             "counted with the Method of Equal Shares, so that each group of residents decides over its fair share; "
             "money it leaves unspent returns to the council's community grants.",
-            "E07000010", BallotType.APPROVAL, Rule.EQUAL_SHARES, Completion.NONE, FENLAND_POTS, FENLAND_PROJECTS,
-            (date(2026, 1, 12), date(2026, 3, 2), date(2026, 4, 13), date(2026, 5, 11), date(2026, 5, 25)),
+            "E07000010", BallotType.APPROVAL, Rule.EQUAL_SHARES, Completion.NONE, FENLAND_POTS, FENLAND_PROJECTS, dates,
         )
         heading = process.headings[0]
+        opened, closed, published = _morning(dates[2]), _morning(dates[3]), _morning(dates[4])
         voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 300, 1)
-        _ballots(session, heading, voters, popularity, rng)
+        _ballots(session, heading, voters, popularity, rng, (opened, closed - timedelta(minutes=1)))
         paper = _paper(session, heading, popularity, rng, [25, 20], accept=True)
-        services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data", confirm_early=True, confirm_low_turnout=True)
-        services.run_count(session, None, heading)
-        services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data", confirm_early=True, confirm_low_turnout=True)
+        # the paper ballots came in from the polling stations on the last day of voting
+        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.PAPER.value)
+                        .values(cast_at=closed - timedelta(hours=1)))
+        services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data", confirm_early=True,
+                               confirm_low_turnout=True, at=closed)
+        count = services.run_count(session, None, heading)
+        count.created_at = published - timedelta(days=3)  # counted during the review of the ballots, before publishing
+        services.advance_phase(session, None, process, Phase.FINISHED, "demonstration data", confirm_early=True,
+                               confirm_low_turnout=True, at=published)
         lines.append(f"Budget: {FENLAND} (finished, results published; 300 online and {paper} paper demo ballots)")
     if SOUTH_CAMBS not in existing:
+        dates = _story(today, -84, -42, -14, 14, 28)
         process, popularity = _set_up(
             session, SOUTH_CAMBS,
             "£80,000 for greener villages in South Cambridgeshire. Choose projects that together fit the budget.",
-            "E07000012", BallotType.KNAPSACK, Rule.GREEDY, Completion.NONE, SOUTH_CAMBS_POTS, SOUTH_CAMBS_PROJECTS,
-            (date(2026, 9, 1), date(2026, 10, 12), date(2026, 11, 16), date(2026, 12, 14), date(2027, 1, 11)),
+            "E07000012", BallotType.KNAPSACK, Rule.GREEDY, Completion.NONE, SOUTH_CAMBS_POTS, SOUTH_CAMBS_PROJECTS, dates,
         )
         voters = _voters(session, "South Cambridgeshire", ["CB23 6AA", "CB24 8RA", "CB22 3HA"], 200, 301)
-        _ballots(session, process.headings[0], voters, popularity, rng)
+        _ballots(session, process.headings[0], voters, popularity, rng, (_morning(dates[2]), now - timedelta(hours=1)))
         _paper(session, process.headings[0], popularity, rng, [12], accept=False)
         lines.append(f"Budget: {SOUTH_CAMBS} (voting open; 200 demo ballots, a paper batch awaiting its second keying; sarah@demo.example.org can vote)")
     if not lines:

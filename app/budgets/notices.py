@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.budgets.models import BudgetHeading, BudgetProcess
 from app.core.mail import queue_for_each
+from app.delegation import where
+from app.delegation.resolution import BallotScope, Graph, Resolution, scope_for
 from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
 from app.places.models import Place
@@ -57,3 +59,69 @@ def describe_results(session: Session, user: User, notification: Notification) -
         url=url_for("budgets.show", process_id=process.id),
         link_text=_("See the results"),
     )
+
+
+DELEGATE_SUBJECT = "budget_delegate"
+DELEGATE_KIND = "delegate_voted"  # the same opt-in as a ranked vote's "your delegate voted"
+
+
+def delegate_voted(session: Session, heading: BudgetHeading, voter: User) -> int:
+    """Tell the opted-in members whose vote ``voter``'s online ballot in ``heading`` now casts (one notification
+    per member per heading).  It says that their delegate voted, not how: budget ballots stay secret."""
+    from app.budgets.services.delegation import resolve_heading
+    from app.delegation.models import DelegationNoticePrefs
+    from app.delegation.services import active_profile
+
+    if active_profile(session, voter.id) is None:
+        return 0
+    res, _voters = resolve_heading(session, heading)
+    if voter.id >= len(res.result.cast_by):
+        return 0
+    represented = [int(m) for m in (res.result.cast_by == voter.id).nonzero()[0] if int(m) != voter.id]
+    if not represented:
+        return 0
+    users = select(DelegationNoticePrefs.user_id).where(DelegationNoticePrefs.delegate_voted.is_(True),
+                                                         DelegationNoticePrefs.user_id.in_(represented))
+    sent = notify_users(session, DELEGATE_KIND, DELEGATE_SUBJECT, heading.id, users)
+    if sent.count:
+        recipients = email_recipients(session, DELEGATE_SUBJECT, heading.id, sent)
+
+        def compose(user: User) -> tuple[str, str]:
+            link = url_for("budgets.heading", heading_id=heading.id, _external=True)
+            body = render_template("delegation/email_notice.txt", user=user, link=link, sentence=_delegate_sentence(heading))
+            return _("Your delegate voted"), body
+
+        queue_for_each(session, recipients, compose)
+    return sent.count
+
+
+def _delegate_sentence(heading: BudgetHeading) -> str:
+    return _("Your delegate voted in “%(heading)s” of “%(budget)s”. Unless you vote there yourself while voting is open, your vote goes with theirs.",
+             heading=heading.name, budget=heading.process.title)
+
+
+@register_subject(DELEGATE_SUBJECT)
+def describe_delegate_voted(session: Session, user: User, notification: Notification) -> Notice | None:
+    heading = session.get(BudgetHeading, notification.subject_id)
+    if heading is None:
+        return None
+    return Notice(text=_delegate_sentence(heading), url=url_for("budgets.heading", heading_id=heading.id), link_text=_("See the ballot"))
+
+
+@where.register_source
+def open_headings(session: Session, member: User, graph: Graph) -> list[tuple[str, str, BallotScope, Resolution]]:
+    """Each budget heading open for voting that the member may vote in, with the chain their vote follows there
+    as things stand (for the delegation feature's "where my vote goes today" page)."""
+    from app.budgets import policy, queries
+    from app.budgets.models import Phase
+    from app.budgets.services.delegation import resolve_heading
+
+    if member.home_place is None:
+        return []
+    out = []
+    for heading in queries.headings_for_place(session, member.home_place):
+        if heading.process.phase_enum is Phase.BALLOTING and policy.vote_refusal(member, heading) is None:
+            res, _voters = resolve_heading(session, heading, graph)
+            out.append((_("%(budget)s: %(heading)s", budget=heading.process.title, heading=heading.name),
+                        url_for("budgets.heading", heading_id=heading.id), scope_for(heading.place, None), res))
+    return out

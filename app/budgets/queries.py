@@ -109,7 +109,8 @@ def shortlisted_proposals(session: Session, heading: BudgetHeading) -> list[Prop
 
 
 def phase_history(session: Session, process: BudgetProcess) -> dict[str, datetime]:
-    """When the process actually entered each stage, from the audit log (the latest entry for a stage)."""
+    """When the process actually entered each stage, from the audit log (the latest entry for a stage): the
+    moment the move took effect (``effective_at``, for a move recorded afterwards), else when it was made."""
     from app.core.models import AuditEntry
 
     rows = session.execute(
@@ -118,7 +119,12 @@ def phase_history(session: Session, process: BudgetProcess) -> dict[str, datetim
                AuditEntry.object_id == str(process.id))
         .order_by(AuditEntry.id)
     ).all()
-    return {json.loads(data).get("to"): at for data, at in rows}
+    out = {}
+    for data, at in rows:
+        entry = json.loads(data)
+        effective = entry.get("effective_at")
+        out[entry.get("to")] = datetime.fromisoformat(effective) if effective else at
+    return out
 
 
 def batches(session: Session, heading: BudgetHeading) -> list[PaperBatch]:

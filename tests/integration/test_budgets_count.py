@@ -239,10 +239,10 @@ def test_a_ballot_weight_counts_as_that_many_votes(app, tmp_path):  # type: igno
 
     process, heading = make_budget(projects=[("Bridge", 6_000_00), ("Hall", 6_000_00)], amount=10_000_00, seed=5)
     codes = _cast(heading, [[0], [1], [1]])  # the Hall has two ballots to the Bridge's one ...
+    advance(process, Phase.REVIEWING_BALLOTS)  # the close stores each ballot's delegated weight (none here) ...
     ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.receipt_hash == services.receipt_hash(codes[0]))).scalar_one()
     ballot.weight = 3  # ... but the Bridge's ballot carries three votes
     db.session.commit()
-    advance(process, Phase.REVIEWING_BALLOTS)
     count = services.run_count(db.session, make_user(Role.OFFICER), heading)
     db.session.commit()
     bridge, hall = (str(p.id) for p in heading.projects)

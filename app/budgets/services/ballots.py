@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.budgets import policy
+from app.budgets import notices, policy
 from app.budgets.models import (
     BallotChannel,
     BallotChoice,
@@ -147,6 +147,7 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
                 _fill(ballot, check.choices)
                 session.add(ballot)
                 session.flush()
+            notices.delegate_voted(session, heading, voter)
             return code
         except IntegrityError:
             ballot = existing()
@@ -163,6 +164,7 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     ballot.cast_at = now
     ballot.replaced_count += 1
     session.flush()
+    notices.delegate_voted(session, heading, voter)
     return code
 
 

@@ -44,6 +44,14 @@ class CountInputs:
     online: int
     paper: int
     spoilt: int
+    delegated: int = 0  # votes delegated to online voters, on top of their own (sum of weight - 1)
+    carriers: int = 0  # online ballots carrying delegated votes
+
+    @property
+    def delegation(self) -> dict[str, int]:
+        """Direct and delegated weight, as stored with a count: ``direct`` ballots (online and paper) each count
+        once; ``delegated`` votes were cast by delegates' online ballots (``carriers`` of them)."""
+        return {"direct": self.online + self.paper, "delegated": self.delegated, "carriers": self.carriers}
 
 
 def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
@@ -62,7 +70,7 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
     ):
         choices.setdefault(ballot_id, []).append((project_id, points))
     keys = []
-    online = paper = spoilt = valid_weight = 0
+    online = paper = spoilt = valid_weight = delegated = carriers = 0
     for ballot_id, channel, weight, is_spoilt in rows:
         if is_spoilt:
             spoilt += 1
@@ -71,6 +79,8 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
             paper += 1
         else:
             online += 1
+            delegated += weight - 1
+            carriers += weight > 1
         valid_weight += weight
         chosen = sorted(choices.get(ballot_id, []))
         keys.append((tuple(str(p) for p, _ in chosen), tuple(x for _, x in chosen), weight))
@@ -95,7 +105,7 @@ def count_inputs(session: Session, heading: BudgetHeading) -> CountInputs:
         currency_unit=100,
         min_score=minimum_support(heading, valid_weight),
     )
-    return CountInputs(election, online, paper, spoilt)
+    return CountInputs(election, online, paper, spoilt, delegated, carriers)
 
 
 def minimum_support(heading: BudgetHeading, ballots: int) -> int:
@@ -213,6 +223,7 @@ def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCou
         result_json=json.dumps({
             **result.to_dict(), "votes": tally.approval_counts(inputs.election),
             "minimum": {"votes": heading.min_support_votes, "percent": heading.min_support_percent, "needed": inputs.election.min_score},
+            "delegation": inputs.delegation,
         }, sort_keys=True, separators=(",", ":")),
         created_by_id=getattr(actor, "id", None),
     )
@@ -224,6 +235,7 @@ def run_count(session: Session, actor: Any, heading: BudgetHeading) -> BudgetCou
             "heading_id": heading.id, "rule": row.rule, "completion": row.completion, "seed": row.seed,
             "inputs_hash": digest, "software_version": row.software_version, "selected": list(result.selected),
             "online_ballots": inputs.online, "paper_ballots": inputs.paper, "min_support": row.min_support,
+            "delegated_votes": inputs.delegated, "ballots_carrying_delegated_votes": inputs.carriers,
         },
     )
     return row
@@ -285,6 +297,10 @@ def export_pabulib(session: Session, heading: BudgetHeading, count: BudgetCount)
         "folkmoot_software_version": count.software_version,
         "folkmoot_ballot_type": heading.process.ballot_type,
     })
+    shared = result.get("delegation")
+    if shared and shared.get("delegated"):  # the VOTES weight column carries it ballot by ballot
+        meta["folkmoot_direct_votes"] = str(shared["direct"])
+        meta["folkmoot_delegated_votes"] = str(shared["delegated"])
     minimum = minimum_of(heading, count)
     if minimum is not None:  # the standard key min_project_score_threshold (written from the election) applies it
         meta["min_support"] = str(minimum["needed"])
@@ -365,7 +381,13 @@ def _votes_from_result(heading: BudgetHeading, count: BudgetCount) -> dict[str, 
 def turnout(session: Session, heading: BudgetHeading, count: BudgetCount) -> dict[str, Any]:
     population = heading.place.population
     total = count.online_ballots + count.paper_ballots
+    shared = json.loads(count.result_json).get("delegation") or {}
+    delegated = int(shared.get("delegated", 0))
     return {
+        "delegated": delegated,
+        "carriers": int(shared.get("carriers", 0)),
+        "represented": total + delegated,
+        "represented_percent": (100 * (total + delegated) / population) if population else None,
         "online": count.online_ballots,
         "paper": count.paper_ballots,
         "spoilt": count.spoilt_ballots,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import format_date, format_percent, ngettext
@@ -24,6 +24,7 @@ from app.budgets.models import (
 )
 from app.budgets.services._common import _lock_process
 from app.budgets.services.counting import count_inputs, count_is_current, latest_count
+from app.budgets.services.delegation import freeze, unfreeze
 from app.budgets.services.setup import heading_problems
 from app.core import audit
 from app.core.db import utcnow
@@ -145,15 +146,24 @@ def phase_problems(session: Session, process: BudgetProcess, to_phase: Phase) ->
 
 def advance_phase(
     session: Session, actor: Any, process: BudgetProcess, to_phase: Phase, reason: str | None = None, *,
-    confirm_early: bool = False, confirm_low_turnout: bool = False, today: date | None = None,
+    confirm_early: bool = False, confirm_low_turnout: bool = False, today: date | None = None, at: datetime | None = None,
 ) -> None:
     """Move to the next phase, if its guards hold.  Opening the vote puts linked proposals on the ballot;
-    finishing publishes every heading's latest count and marks linked proposals selected or not.  A move before
-    its planned date needs ``confirm_early``; publishing a heading whose turnout is below the process's threshold
-    needs ``confirm_low_turnout`` (the page's confirmation names the figures)."""
+    closing it resolves delegated votes (:func:`.delegation.freeze`); finishing publishes every heading's latest
+    count and marks linked proposals selected or not.  A move before its planned date needs ``confirm_early``;
+    publishing a heading whose turnout is below the process's threshold needs ``confirm_low_turnout`` (the
+    page's confirmation names the figures).
+
+    ``at`` records a move that took effect earlier than now (a process run on paper and entered afterwards, or
+    the demonstration's story): the timetable, ``phase_changed_at`` and the publication time take it, and the
+    audit entry, written now, carries it as ``effective_at``.  It may be neither in the future nor before the
+    previous move."""
     _lock_process(session, process, read=False)
     session.refresh(process)
     current = process.phase_enum
+    now = utcnow()
+    if at is not None and (at > now or (process.phase_changed_at is not None and at < process.phase_changed_at)):
+        raise DomainError(_("A stage change can be recorded for a past moment after the previous change, not for the future."))
     if current.next is not to_phase:
         raise DomainError(_("This budget is in the “%(phase)s” stage; it cannot move to “%(to)s” from there.", phase=current.label, to=to_phase.label))
     problems = phase_problems(session, process, to_phase)
@@ -172,22 +182,25 @@ def advance_phase(
     counts: dict[int, BudgetCount] = {}
     if to_phase is Phase.FINISHED:
         counts = {h.id: c for h in process.headings if (c := latest_count(session, h)) is not None}
+    if at is not None:
+        extra["effective_at"] = at.isoformat()
     process.phase = to_phase.value
-    process.phase_changed_at = utcnow()
+    process.phase_changed_at = at or now
     session.flush()
     audit.record(session, "budget.phase", actor=actor, obj=process, data={"from": current.value, "to": to_phase.value, "reason": reason or "", **extra})
+    if to_phase is Phase.REVIEWING_BALLOTS:  # the close of voting: delegated votes go to the ballots that carry them
+        freeze(session, actor, process)
     if to_phase is Phase.BALLOTING:
         for heading in process.headings:
             for project in heading.projects:
                 if project.proposal is not None and project.proposal.state == ProposalState.SHORTLISTED.value:
                     _transition_proposal(session, actor, project.proposal, ProposalState.ON_BALLOT, _("On the ballot of %(budget)s.", budget=process.title))
     if to_phase is Phase.FINISHED:
-        now = utcnow()
-        process.results_published_at = now
+        process.results_published_at = at or now
         for heading in process.headings:
             count = counts[heading.id]
             count.is_published = True
-            count.published_at = now
+            count.published_at = at or now
             selected = set(json.loads(count.result_json)["selected"])
             audit.record(session, "budget.published", actor=actor, obj=count, data={"heading_id": heading.id, "selected": sorted(selected), "inputs_hash": count.inputs_hash})
             for project in heading.projects:
@@ -240,4 +253,6 @@ def step_back(session: Session, actor: Any, process: BudgetProcess, reason: str)
     process.phase_changed_at = utcnow()
     session.flush()
     audit.record(session, "budget.phase_back", actor=actor, obj=process, data={"from": current.value, "to": to.value, "reason": reason})
+    if to is Phase.BALLOTING:
+        unfreeze(session, process)
     return to

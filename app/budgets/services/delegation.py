@@ -1,0 +1,114 @@
+"""Delegation in budgets: a resident who casts no ballot in a heading is represented by their delegate for that
+place (the heading's place or an area above it) or for everything, if the delegate voted online in that heading.
+
+The graph is resolved by :mod:`app.delegation.resolution` (ranked backups, depth caps, cycles) among the members
+eligible in the heading (home place in its area, identity confirmed: the same electorate as a ranked vote), at
+the close of voting, like a vote's snapshot.  Each online ballot's weight becomes 1 + the votes delegated to
+its voter and is stored on the ballot row, so the stored ballots are the snapshot: the count, the what-if
+table, the pabulib export and any recount read the same weights, and a delegation changed after the close
+changes nothing.  Reopening voting sets the weights back to 1; the next close resolves again.  Paper ballots
+have no voter, so they carry no delegated weight and override no delegation.
+
+Ballot secrecy: what is stored and shown is each ballot's weight and the totals; the audit entry of the close
+records the graph's size and fingerprint and the figures, never who carried whose vote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.budgets.models import BallotChannel, BudgetBallot, BudgetHeading, BudgetProcess
+from app.core import audit
+from app.delegation.resolution import (
+    Graph,
+    Resolution,
+    eligible_ids,
+    live_graph,
+    max_user_id,
+    resolve,
+    scope_for,
+)
+
+UNCAST = ("no-vote", "dead-end", "cycle", "delegate-not-eligible", "depth-exceeded")
+
+
+def _online_voters(session: Session, heading: BudgetHeading) -> np.ndarray:
+    ids = session.execute(
+        select(BudgetBallot.voter_id).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.ONLINE.value,
+                                            BudgetBallot.voter_id.is_not(None)).order_by(BudgetBallot.voter_id)
+    ).scalars().all()
+    return np.array(ids, dtype=np.int64)
+
+
+def resolve_heading(session: Session, heading: BudgetHeading, graph: Graph | None = None) -> tuple[Resolution, np.ndarray]:
+    """The heading's delegations resolved with its online voters (who voted directly): the resolution and the
+    voters' ids.  ``graph`` defaults to the delegations in force now.  Budget headings have no topic, so the
+    scope is the heading's place and every area above it (and global delegations)."""
+    graph = graph if graph is not None else live_graph(session)
+    voters = _online_voters(session, heading)
+    # a ballot cast while the voter lived in the area counts even if they moved before the close
+    eligible = np.union1d(eligible_ids(session, heading.place), voters)
+    return resolve(graph, scope_for(heading.place, None), eligible, voters, max_user_id(session) + 1), voters
+
+
+def graph_sha256(graph: Graph) -> str:
+    """A fingerprint of the delegation graph used (its rows sorted), recorded in the audit log."""
+    rows = sorted(zip(*(a.tolist() for a in (graph.delegator, graph.delegate, graph.kind, graph.scope_key, graph.rank,
+                                             graph.max_depth)), strict=True))
+    text = "\n".join(",".join(str(x) for x in row) for row in rows)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What freezing one heading found: direct voters, delegated votes, and why other votes were not cast."""
+
+    heading_id: int
+    direct: int
+    delegated: int
+    carriers: int  # ballots carrying delegated votes
+    electorate: int
+    abstained: int
+    uncast: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"heading_id": self.heading_id, "direct": self.direct, "delegated": self.delegated, "carriers": self.carriers,
+                "electorate": self.electorate, "abstained": self.abstained, "uncast": self.uncast}
+
+
+def freeze_heading(session: Session, heading: BudgetHeading, graph: Graph) -> Frozen:
+    """Store each online ballot's weight (1 + the votes delegated to its voter) for ``heading``."""
+    res, voters = resolve_heading(session, heading, graph)
+    weights = res.result.weight[voters] if len(voters) else np.zeros(0, dtype=np.int64)
+    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.ONLINE.value)
+                    .values(weight=1))
+    for w in sorted({int(x) for x in weights if x != 1}):
+        ids = [int(v) for v, x in zip(voters, weights, strict=True) if x == w]
+        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id.in_(ids)).values(weight=w))
+    session.expire_all()
+    counts = res.result.counts()
+    return Frozen(heading.id, direct=len(voters), delegated=int(weights.sum()) - len(voters), carriers=int((weights > 1).sum()),
+                  electorate=res.total, abstained=res.abstained, uncast={k: int(counts[k]) for k in UNCAST})
+
+
+def freeze(session: Session, actor: Any, process: BudgetProcess) -> list[Frozen]:
+    """At the close of voting: resolve every heading with one copy of the graph and store the weights (audited
+    with the graph's size and fingerprint, so the published figures can be traced to the graph used)."""
+    graph = live_graph(session)
+    out = [freeze_heading(session, h, graph) for h in process.headings]
+    audit.record(session, "budget.delegation_frozen", actor=actor, obj=process,
+                 data={"delegations": len(graph), "graph_sha256": graph_sha256(graph), "headings": [f.as_dict() for f in out]})
+    return out
+
+
+def unfreeze(session: Session, process: BudgetProcess) -> None:
+    """Reopening voting: every online ballot counts 1 again until the next close resolves the graph anew."""
+    ids = [h.id for h in process.headings]
+    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id.in_(ids), BudgetBallot.channel == BallotChannel.ONLINE.value)
+                    .values(weight=1))
