@@ -89,7 +89,7 @@ def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Se
             f"{min(probs):.4f} {sum(probs) / len(probs):.4f} {max(probs):.4f}" if probs else "no one in the pool"
         )
         lines.append(
-            f"    {q.category}={q.value:<20} pool {len(members):>5}  panel {got:>4}  quota [{q.min}, {q.max}]"
+            f"    {q.category + '=' + q.value:<28} pool {len(members):>5}  panel {got:>4}  quota [{q.min}, {q.max}]"
             f"{'' if q.min <= got <= q.max else '  BROKEN'}  p: {stats}"
         )
     lines.append(f"  panel ({len(s.panel)}): {', '.join(s.panel)}")

@@ -43,6 +43,8 @@ __all__ = ["Distribution", "fair_distribution", "starting_panels"]
 EPS = 1e-9
 #: Fixed probabilities are lowered by this much so later stages stay feasible despite rounding in the LP.
 FIX_MARGIN = 1e-10
+#: HiGHS' algorithm for the master program (primal simplex, warm-started as columns are added).
+LP_SOLVER = "simplex"
 #: Known panels from which the swap heuristic starts at each pricing step.
 STARTS = 16
 
@@ -94,7 +96,7 @@ class _Master:
         self.units = units
         self.lp = Model()
         self.lp.h.setOptionValue("presolve", "off")
-        self.lp.h.setOptionValue("solver", "simplex")
+        self.lp.h.setOptionValue("solver", LP_SOLVER)
         self.lp.h.setOptionValue("simplex_strategy", 4)
         self.row = {u: i for i, u in enumerate(active)}
         self.z = self.lp.add_var(-1e30, 1e30)
