@@ -161,6 +161,7 @@ def _stage(
             comps.append(comp)
             known.add(comp)
             master.add(comp)
+            search.add(comp)
 
 
 def _heuristic(
@@ -168,10 +169,9 @@ def _heuristic(
 ) -> list[Comp]:
     """New panels beating ``upper``, by improving swaps from the known panels of highest weight."""
     w = np.asarray(weights, dtype=np.float64)
-    ranked = sorted(range(len(comps)), key=lambda i: -sum(weights[u] * x for u, x in comps[i]))
     found: list[Comp] = []
-    for i in ranked[:STARTS]:
-        comp = search.improve(comps[i], w)
+    for start in search.best_known(w, STARTS):
+        comp = search.improve(start, w)
         if comp not in known and comp not in found and sum(weights[u] * x for u, x in comp) > upper + EPS:
             found.append(comp)
     return found
@@ -188,11 +188,15 @@ def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution
     master = _Master(units, active)
     for comp in comps:
         master.add(comp)
+        search.add(comp)
     fixed: dict[int, float] = {}
     stages = 0
+    generated = len(comps)
     while len(fixed) < len(active):
         free = [u for u in active if u not in fixed]
+        before = len(comps)
         z, tight = _stage(units, pm, master, comps, known, free, search)
+        generated += len(comps) - before
         stages += 1
         if method == "maximin":
             break
@@ -211,4 +215,4 @@ def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution
     for comp, w in zip(kept_comps, kept_weights, strict=True):
         for u, x in comp:
             prob[u] += w * x / units.size(u)
-    return Distribution(kept_comps, kept_weights, tuple(prob), stages, len(comps))
+    return Distribution(kept_comps, kept_weights, tuple(prob), stages, generated)
