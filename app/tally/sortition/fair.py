@@ -43,6 +43,8 @@ __all__ = ["Distribution", "fair_distribution", "starting_panels"]
 EPS = 1e-9
 #: Fixed probabilities are lowered by this much so later stages stay feasible despite rounding in the LP.
 FIX_MARGIN = 1e-10
+#: How many times a stage is retried with the fixed probabilities lowered by 1e-8 after a numerical failure.
+RETRIES = 5
 #: HiGHS' algorithm for the master program (primal simplex, warm-started as columns are added).
 LP_SOLVER = "simplex"
 #: Known panels from which the swap heuristic starts at each pricing step.
@@ -195,7 +197,18 @@ def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution
     while len(fixed) < len(active):
         free = [u for u in active if u not in fixed]
         before = len(comps)
-        z, tight = _stage(units, pm, master, comps, known, free, search)
+        for attempt in range(RETRIES + 1):
+            try:
+                z, tight = _stage(units, pm, master, comps, known, free, search)
+                break
+            except SolverError:
+                # Rounding in the LP can leave the fixed probabilities a hair too high to be met together;
+                # lower them all slightly and solve again (FGGHP's implementation does the same, by 1e-4).
+                if attempt == RETRIES or not fixed:
+                    raise
+                for u in fixed:
+                    fixed[u] = max(fixed[u] - 1e-8, 0.0)
+                    master.fix(u, fixed[u])
         generated += len(comps) - before
         stages += 1
         if method == "maximin":
