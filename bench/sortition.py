@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -124,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reference-timeout", type=float, default=900.0, help="seconds (default 900)")
     parser.add_argument("--only", choices=("a", "b"), help="run one of the two pools")
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     status = 0
     if args.only in (None, "a"):
         status |= bench("(a) synthetic, 7 categories", synthetic_pool(2000, SEVEN, 60), 60, args.reference_timeout)

@@ -4,7 +4,7 @@ Reads the files described in :mod:`app.tally.formats.sortition_csv` (the anonymi
 draw page publishes, or the files of sortition-algorithms, stratification-app or the Nature 2021 replication
 data), runs :func:`app.tally.sortition.select` and prints the panel, everyone's probability and the input
 fingerprint (:func:`app.tally.sortition.inputs_sha256`, the commitment published before a draw).  ``--json``
-prints one line.  Exit status 0 on success, 2 on bad input (an :class:`~app.tally.records.InputError`,
+prints one line.  Exit status 0 on success, 3 if the solver fails, 2 on bad input (an :class:`~app.tally.records.InputError`,
 including quotas no panel can meet, reported by ``__main__`` without a traceback).
 """
 
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from typing import Any
 
 from app.tally import sortition
 from app.tally.formats import sortition_csv
 from app.tally.records import InputError
+from app.tally.sortition.solver import SolverError
 
 __all__ = ["register", "run"]
 
@@ -89,7 +91,7 @@ def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Se
             f"{min(probs):.4f} {sum(probs) / len(probs):.4f} {max(probs):.4f}" if probs else "no one in the pool"
         )
         lines.append(
-            f"    {q.category}={q.value:<20} pool {len(members):>5}  panel {got:>4}  quota [{q.min}, {q.max}]"
+            f"    {q.category + '=' + q.value:<28} pool {len(members):>5}  panel {got:>4}  quota [{q.min}, {q.max}]"
             f"{'' if q.min <= got <= q.max else '  BROKEN'}  p: {stats}"
         )
     lines.append(f"  panel ({len(s.panel)}): {', '.join(s.panel)}")
@@ -99,7 +101,11 @@ def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Se
 
 def run(args: argparse.Namespace) -> int:
     problem = _problem(args)
-    s = sortition.select(problem, method=args.method, seed=args.seed, lottery=args.lottery)
+    try:
+        s = sortition.select(problem, method=args.method, seed=args.seed, lottery=args.lottery)
+    except SolverError as exc:  # pragma: no cover - an internal failure of the solver, not bad input
+        print(f"error: the solver failed: {exc}", file=sys.stderr)
+        return 3
     if args.json:
         out = {
             "file": args.people,

@@ -43,6 +43,10 @@ __all__ = ["Distribution", "fair_distribution", "starting_panels"]
 EPS = 1e-9
 #: Fixed probabilities are lowered by this much so later stages stay feasible despite rounding in the LP.
 FIX_MARGIN = 1e-10
+#: How many times a stage is retried with the fixed probabilities lowered by 1e-8 after a numerical failure.
+RETRIES = 5
+#: HiGHS' algorithm for the master program (primal simplex, warm-started as columns are added).
+LP_SOLVER = "simplex"
 #: Known panels from which the swap heuristic starts at each pricing step.
 STARTS = 16
 
@@ -94,7 +98,7 @@ class _Master:
         self.units = units
         self.lp = Model()
         self.lp.h.setOptionValue("presolve", "off")
-        self.lp.h.setOptionValue("solver", "simplex")
+        self.lp.h.setOptionValue("solver", LP_SOLVER)
         self.lp.h.setOptionValue("simplex_strategy", 4)
         self.row = {u: i for i, u in enumerate(active)}
         self.z = self.lp.add_var(-1e30, 1e30)
@@ -159,6 +163,7 @@ def _stage(
             comps.append(comp)
             known.add(comp)
             master.add(comp)
+            search.add(comp)
 
 
 def _heuristic(
@@ -166,10 +171,9 @@ def _heuristic(
 ) -> list[Comp]:
     """New panels beating ``upper``, by improving swaps from the known panels of highest weight."""
     w = np.asarray(weights, dtype=np.float64)
-    ranked = sorted(range(len(comps)), key=lambda i: -sum(weights[u] * x for u, x in comps[i]))
     found: list[Comp] = []
-    for i in ranked[:STARTS]:
-        comp = search.improve(comps[i], w)
+    for start in search.best_known(w, STARTS):
+        comp = search.improve(start, w)
         if comp not in known and comp not in found and sum(weights[u] * x for u, x in comp) > upper + EPS:
             found.append(comp)
     return found
@@ -186,11 +190,26 @@ def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution
     master = _Master(units, active)
     for comp in comps:
         master.add(comp)
+        search.add(comp)
     fixed: dict[int, float] = {}
     stages = 0
+    generated = len(comps)
     while len(fixed) < len(active):
         free = [u for u in active if u not in fixed]
-        z, tight = _stage(units, pm, master, comps, known, free, search)
+        before = len(comps)
+        for attempt in range(RETRIES + 1):
+            try:
+                z, tight = _stage(units, pm, master, comps, known, free, search)
+                break
+            except SolverError:
+                # Rounding in the LP can leave the fixed probabilities a hair too high to be met together;
+                # lower them all slightly and solve again (FGGHP's implementation does the same, by 1e-4).
+                if attempt == RETRIES or not fixed:
+                    raise
+                for u in fixed:
+                    fixed[u] = max(fixed[u] - 1e-8, 0.0)
+                    master.fix(u, fixed[u])
+        generated += len(comps) - before
         stages += 1
         if method == "maximin":
             break
@@ -209,4 +228,4 @@ def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution
     for comp, w in zip(kept_comps, kept_weights, strict=True):
         for u, x in comp:
             prob[u] += w * x / units.size(u)
-    return Distribution(kept_comps, kept_weights, tuple(prob), stages, len(comps))
+    return Distribution(kept_comps, kept_weights, tuple(prob), stages, generated)

@@ -101,7 +101,10 @@ class Selection:
 
     ``probabilities`` gives every pool member's chance of selection under the lottery actually used (the
     optimal distribution, or the uniform lottery over ``lottery`` panels when one was asked for);
-    ``distribution`` lists the lottery's panels and their probabilities; ``panels`` is their number.
+    ``distribution`` lists the lottery's panels and their probabilities; ``panels`` is their number.  (Without
+    a transparent lottery, when people were compressed into types, each listed panel stands for its counts per
+    type and names the first members of each type in id order; the panel drawn takes members of each type
+    uniformly at random - see :mod:`app.tally.sortition.select`.)
     ``lottery_index`` (1..M) is the lottery ticket the seed drew, ``rounding_max_change`` how far rounding to
     the lottery moved any person's probability.  ``household_report`` says how the household rule was
     applied.  ``inputs_sha256`` is :func:`inputs_sha256` of the problem and method.

@@ -42,6 +42,24 @@ class SwapSearch:
             for u in group:
                 self.house[u] = h
         self.n_houses = len(units.households)
+        self.matrix: npt.NDArray[np.float64] = np.zeros((64, len(units.units)), dtype=np.float64)
+        self.known = 0
+        self.history: list[Comp] = []
+
+    def add(self, comp: Comp) -> None:
+        """Remember a panel (as counts per unit) so :meth:`best_known` can rank it."""
+        if self.known == len(self.matrix):
+            self.matrix = np.concatenate([self.matrix, np.zeros_like(self.matrix)])
+        for u, k in comp:
+            self.matrix[self.known, u] = k
+        self.known += 1
+        self.history.append(comp)
+
+    def best_known(self, weights: FloatArray, count: int) -> list[Comp]:
+        """The ``count`` remembered panels of highest weight (earliest first on ties)."""
+        values = self.matrix[: self.known] @ weights
+        order = np.argsort(-values, kind="stable")
+        return [self.history[int(i)] for i in order[:count]]
 
     def improve(self, comp: Comp, weights: FloatArray, *, max_swaps: int = 10_000) -> Comp:
         """The panel reached from ``comp`` by best-improvement swaps under ``weights``."""

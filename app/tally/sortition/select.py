@@ -53,8 +53,8 @@ def _household_report(problem: Problem, units: Units) -> str | None:
     groups = household_partition(problem)
     shared = sum(len(g) for g in groups)
     return (
-        f"at most one person per household: {len(groups)} households with two or more pool members "
-        f"({shared} people) were constrained; addresses were compared after normalisation (case, spacing, "
+        f"at most one person per household; households with two or more pool members: {len(groups)} "
+        f"({shared} people); addresses were compared after normalisation (case, spacing, "
         "punctuation, postcode format and street abbreviations)"
     )
 
