@@ -32,6 +32,21 @@ def participation_refusal(user: Any) -> str | None:
     )
 
 
+def voter_refusal(user: Any) -> str | None:
+    """Why ``user``, as a person, may not cast any ballot (budget or ranked) yet: not signed in, suspended,
+    identity not confirmed, or a home area an officer has still to confirm.  None when they may; each ballot's
+    own policy then asks about its stage and its area."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _("Sign in to vote. Voting is for residents with an account.")
+    if getattr(user, "is_suspended", False):
+        return _("Your account is suspended, so you cannot vote.")
+    if (refusal := participation_refusal(user)) is not None:
+        return refusal
+    if getattr(user, "is_area_unconfirmed", False):
+        return _("An officer has still to confirm your home area. You can vote once they have.")
+    return None
+
+
 def is_officer(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False) and (user.has_role(Role.OFFICER) or user.has_role(Role.ADMINISTRATOR))

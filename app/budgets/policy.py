@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.auth.models import Role
-from app.auth.policy import participation_refusal
+from app.auth.policy import voter_refusal
 from app.budgets.models import BudgetHeading, BudgetProcess, Phase
 from app.core.permissions import Permission, policy
 
@@ -89,14 +89,8 @@ def vote_refusal(user: Any, heading: BudgetHeading) -> str | None:
     """Why ``user`` may not vote in ``heading`` now, in plain words; None when they may."""
     if not phase_allows(heading, VOTE):
         return _("Voting is not open for this budget. It is in the “%(phase)s” stage.", phase=heading.process.phase_enum.label)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return _("Sign in to vote. Voting is for residents with an account.")
-    if getattr(user, "is_suspended", False):
-        return _("Your account is suspended, so you cannot vote.")
-    if (refusal := participation_refusal(user)) is not None:
+    if (refusal := voter_refusal(user)) is not None:
         return refusal
-    if getattr(user, "is_area_unconfirmed", False):
-        return _("An officer has still to confirm your home area. You can vote once they have.")
     home = user.home_place
     if home is None:
         return _("Add your home postcode to your account so we can tell which budgets you can vote in.")

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.auth.models import Role
-from app.auth.policy import participation_refusal
+from app.auth.policy import voter_refusal
 from app.core.db import utcnow
 from app.core.permissions import Permission, policy
 from app.voting.models import Vote, VoteState
@@ -32,14 +32,8 @@ def vote_refusal(user: Any, vote: Vote, now: datetime | None = None) -> str | No
         return _("This vote has closed.")
     if now < vote.opens_at:
         return _("This vote has not opened yet.")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return _("Sign in to vote. Voting is for residents with an account.")
-    if getattr(user, "is_suspended", False):
-        return _("Your account is suspended, so you cannot vote.")
-    if (refusal := participation_refusal(user)) is not None:
+    if (refusal := voter_refusal(user)) is not None:
         return refusal
-    if getattr(user, "is_area_unconfirmed", False):
-        return _("An officer has still to confirm your home area. You can vote once they have.")
     if user.home_place is None:
         return _("Add your home postcode to your account so we can tell which votes you can vote in.")
     if not lives_in(user, vote):
