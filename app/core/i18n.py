@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import flask_babel
@@ -82,17 +83,20 @@ def ratio(value: float | None, digits: int = 2) -> str:
 
 _INT_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
 # Placeholders that name a thing rather than count (an error code, an id, a batch number, a year): never grouped.
-IDENTIFIER_PLACEHOLDERS = frozenset({"code", "id", "number", "year", "seed"})
+IDENTIFIER_PLACEHOLDERS = frozenset({"code", "id", "number", "year", "seed", "line", "rank", "step"})
 
 
 def _localised(rv: str, variables: dict[str, Any], autoescape: bool) -> str:
     """Substitute ``variables`` into a translated string, whole numbers formatted by Babel ("1,234" in English,
     "1234"/"12 345" in Polish) instead of by Python's ``%d``."""
+    counted = set(_INT_PLACEHOLDER.findall(rv))
     rv = _INT_PLACEHOLDER.sub(r"%(\1)s", rv)
-    values = {
-        k: number(v) if isinstance(v, int) and not isinstance(v, bool) and k not in IDENTIFIER_PLACEHOLDERS else v
-        for k, v in variables.items()
-    }
+    values = dict(variables)
+    for key in counted & values.keys():
+        value = values[key]
+        if isinstance(value, (int, float, Decimal)):  # what %d would have taken, truncated as %d truncates
+            whole = int(value)
+            values[key] = str(whole) if key in IDENTIFIER_PLACEHOLDERS else number(whole)
     if autoescape:
         return Markup(rv) % values  # type: ignore[no-any-return]
     return rv % values
@@ -110,7 +114,33 @@ def _template_ngettext(context: Any, singular: str, plural: str, num: int, **var
                       context.eval_ctx.autoescape)
 
 
+class LocalisedDomain(flask_babel.Domain):
+    """Flask-Babel's message domain, with the whole numbers in Python-built messages (``_("%(num)d …", num=…)``,
+    ``ngettext``, lazy strings in forms) formatted by Babel, exactly as the templates' ``_()`` does."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        s: str = self.get_translations().ugettext(string)
+        return _localised(s, variables, False) if variables else s
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        s: str = self.get_translations().ungettext(singular, plural, num)
+        return _localised(s, variables, False)
+
+    def pgettext(self, context: str, string: str, **variables: Any) -> str:
+        s: str = self.get_translations().upgettext(context, string)
+        return _localised(s, variables, False) if variables else s
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        s: str = self.get_translations().unpgettext(context, singular, plural, num)
+        return _localised(s, variables, False)
+
+
 def init_app(app: Flask) -> None:
+    # flask_babel.gettext/ngettext/lazy_gettext all go through the Babel instance's domain: make it ours.
+    config = app.extensions["babel"]
+    config.instance.domain_instance = LocalisedDomain(domain=config.default_domain)
     # Templates' _() and ngettext() format their whole numbers through Babel (Jinja's own would use %d).
     app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.filters["number"] = number

@@ -116,6 +116,26 @@ def withdraw(session: Session, user: User) -> int:
     return len(rows)
 
 
+def account_deleted(session: Session, user: User) -> None:
+    """A member deleted their account: their offer to be a delegate is withdrawn (delegations to them end, as on
+    withdrawal, and its statement, which is their personal data, is wiped) and their own delegations end.  The
+    history keeps the events, under a former member."""
+    profile = profile_of(session, user)
+    if profile is not None and profile.is_active:
+        withdraw(session, user)
+    if profile is not None:
+        profile.statement = ""
+        profile.topics.clear()
+        profile.places.clear()
+    own = list(session.execute(select(Delegation).where(Delegation.delegator_id == user.id)).scalars())
+    if own:
+        session.add_all([_event(d, EventKind.REVOKED, user) for d in own])
+        session.execute(delete(Delegation).where(Delegation.delegator_id == user.id))
+        audit.record(session, "delegation.revoked", actor=user, object_type="users", object_id=user.id,
+                     data={"reason": "account deleted", "delegates": [d.delegate_id for d in own]})
+    session.flush()
+
+
 def set_group(session: Session, actor: User, profile: DelegateProfile, is_group: bool, group_name: str) -> None:
     """Mark a delegate account as run by a registered community group's officers (officers and administrators)."""
     name = (group_name or "").strip()

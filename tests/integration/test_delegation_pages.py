@@ -156,3 +156,25 @@ def test_officers_register_a_community_group_account(browser):
     assert "Delegate: Wisbech Residents&#39; Association" in html and "A registered community group" in html
     profile = db.session.execute(select(DelegateProfile).where(DelegateProfile.user_id == group.id)).scalar_one()
     assert profile.is_group and profile.group_set_by_id == officer.id
+
+
+def test_deleting_an_account_withdraws_its_delegate_offer_and_ends_its_delegations(browser):
+    """A deleted account neither carries other people's votes nor passes its own on; the history stays."""
+    gone = offer(resident("Gone"))
+    onward = offer(resident("Onward"))
+    member = resident("Member")
+    delegate(member, gone)
+    delegate(gone, onward)
+    _sign_in(browser, gone)
+    html = browser.submit("/auth/account/delete", {"password": PASSWORD}).get_data(as_text=True)
+    assert "Your account has been deleted" in html
+    db.session.expire_all()
+    profile = db.session.execute(select(DelegateProfile).where(DelegateProfile.user_id == gone.id)).scalar_one()
+    assert not profile.is_active and profile.withdrawn_at is not None and profile.statement == ""
+    assert db.session.execute(select(Delegation).where(
+        (Delegation.delegate_id == gone.id) | (Delegation.delegator_id == gone.id))).first() is None
+    assert "Gone" not in browser.get("/delegation/delegates").get_data(as_text=True)
+    _sign_in(browser, member)
+    history = browser.get("/delegation/history").get_data(as_text=True)
+    assert "Delegated" in history and "Former member" in history
+    assert "You have not delegated your vote" in browser.get("/delegation/").get_data(as_text=True)

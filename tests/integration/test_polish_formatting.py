@@ -74,3 +74,29 @@ def test_coalition_balance_percentages_in_polish(browser):
     assert '<td class="num">50%</td>' in html and '<td class="num">100%</td>' in html
     assert "Udział" in html  # the column is a share, not "share this"
     assert "%(" not in html
+
+
+def test_numbers_in_messages_built_in_python_are_formatted_by_babel(app):
+    """Messages composed in Python (flash messages, form errors, results' reasons) go through the same Babel
+    formatting as the templates: ``%(num)d`` never prints a bare 12345 in a Polish page."""
+    from flask_babel import gettext, lazy_gettext, ngettext
+
+    from app.budgets.presenters import reason_text
+
+    below = {"code": "below-threshold", "score": 12345}
+    with app.test_request_context():
+        with force_locale("en"):
+            assert reason_text(below, {}, points=True) == (
+                "It had 12,345 points, fewer than the minimum support needed to be funded.")
+            assert ngettext("%(num)d day", "%(num)d days", 1) == "1 day"
+        with force_locale("pl"):
+            polish = reason_text(below, {})
+            assert f"12{NBSP}345" in polish and "12345" not in polish
+            assert ngettext("%(num)d day", "%(num)d days", 22) == "22 dni"
+            lazy = lazy_gettext("The pool has %(pool)d people, fewer than the panel's %(size)d seats.",
+                                pool=12000, size=30)
+            assert f"12{NBSP}000" in str(lazy)
+            # a number that names something (a line, a batch, a seed) is never grouped
+            assert "12345" in gettext("Line %(line)d: code and name are required.", line=12345)
+            # %d truncated a float; the Babel path does the same rather than printing "2500.0"
+            assert f"2{NBSP}500" in gettext("Key all %(size)d ballots of the batch.", size=2500.0)

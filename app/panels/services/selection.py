@@ -33,6 +33,7 @@ from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.i18n import number
 from app.panels.models import Method, Panel, Quota, Respondent, SelectionDraw, Status
 from app.panels.services.invitations import PLAN_MAX, SEED_MAX
 from app.panels.services.registration import pool
@@ -79,7 +80,7 @@ def set_quotas(session: Session, officer: User, panel: Panel, plan: QuotaPlan) -
         total = sum(plan.shares.get((q.category, v), 0) for v in q.options)
         if abs(total - 1000) > 5:
             raise DomainError(_("The shares for “%(question)s” add up to %(total)s%%; they must add up to 100%%.",
-                                question=q.text, total=f"{total / 10:g}"), field=f"share-{q.category}-0")
+                                question=q.text, total=number(total / 10)), field=f"share-{q.category}-0")
     session.execute(delete(Quota).where(Quota.panel_id == panel.id))
     rows = []
     for q in panel.questions:
