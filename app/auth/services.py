@@ -191,7 +191,8 @@ def delete_account(session: Session, user: User, password: str) -> None:
     if not check_password(user.password_hash, password):
         raise DomainError(_("The password is not correct."), field="password")
     session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
-    from app.delegation.services import account_deleted  # a feature's clean-up; imported here to keep auth at the base
+    # a feature's clean-up, imported here to keep auth at the base of the import graph
+    from app.delegation.services import account_deleted
 
     account_deleted(session, user)
     user.role_rows.clear()
