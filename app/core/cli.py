@@ -1,4 +1,4 @@
-"""Shared CLI: ``flask audit verify|export``, ``flask translate extract|update|compile``, ``flask demo seed``."""
+"""Shared CLI: ``flask audit verify|export``, ``flask forms purge``, ``flask translate extract|update|compile``, ``flask demo seed``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ TRANSLATIONS = ROOT / "translations"
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 translate_cli = AppGroup("translate", help="Translation catalogues (Babel).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+forms_cli = AppGroup("forms", help="Housekeeping of the one-time tokens of create forms.")
 
 
 @audit_cli.command("verify")
@@ -79,3 +80,18 @@ def seed() -> None:
     db.session.commit()
     for line in lines:
         click.echo(line)
+
+
+@forms_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Forget tokens of forms sent more than this many days ago.")
+def purge_forms(days: int) -> None:
+    """Forget old one-time form tokens (for cron). A form sent again after this many days is acted on anew."""
+    from datetime import timedelta
+
+    from app.core import once
+    from app.core.db import utcnow
+
+    count = once.purge(db.session, utcnow() - timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{count} form tokens older than {days} days forgotten.")

@@ -13,13 +13,15 @@ the token, so the corrected form can be sent.  A POST without a token (a hand-ma
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import flash, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
@@ -93,3 +95,10 @@ def record(form: FlaskForm, url: str) -> str:
             db.session.flush()
     return url
 
+
+
+def purge(session: Session, before: datetime) -> int:
+    """Forget the tokens of forms sent before ``before`` (their replay window is long past); returns how many.
+    A token links an account to an endpoint and a time, so it is not kept for ever."""
+    result = session.execute(delete(FormSubmission).where(FormSubmission.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

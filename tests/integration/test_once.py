@@ -99,3 +99,19 @@ def test_the_token_is_unique_in_the_database(app):  # type: ignore[no-untyped-de
             db.session.add(FormSubmission(token="t" * 32, endpoint="y", result_url="/"))
             db.session.flush()
     db.session.rollback()
+
+
+def test_old_tokens_are_purged_by_the_command_and_recent_ones_kept(app):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+
+    db.session.add_all([FormSubmission(token="old" * 8, endpoint="x", result_url="/", created_at=utcnow() - timedelta(days=40)),
+                        FormSubmission(token="new" * 8, endpoint="x", result_url="/", created_at=utcnow() - timedelta(days=2))])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["forms", "purge", "--days", "30"])
+    assert result.exit_code == 0 and "1 form tokens older than 30 days forgotten." in result.output
+    db.session.expire_all()
+    assert db.session.execute(select(FormSubmission.token)).scalars().all() == ["new" * 8]
+    bad = app.test_cli_runner().invoke(args=["forms", "purge", "--days", "0"])
+    assert bad.exit_code == 2 and "Invalid value" in bad.output
