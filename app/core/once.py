@@ -96,7 +96,6 @@ def record(form: FlaskForm, url: str) -> str:
     return url
 
 
-
 def purge(session: Session, before: datetime) -> int:
     """Forget the tokens of forms sent before ``before`` (their replay window is long past); returns how many.
     A token links an account to an endpoint and a time, so it is not kept for ever."""
