@@ -74,6 +74,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(delegation.bp)
     from app import voting
     app.register_blueprint(voting.bp)
+    from app import api
+    app.register_blueprint(api.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli, forms_cli):
         app.cli.add_command(group)
 

@@ -45,11 +45,15 @@ def register_error_handlers(app: Flask) -> None:
             _("The form had expired or was missing its security token, so nothing was saved. Go back, reload the page and send the form again."),
         )
 
+    from app.api.errors import problem_for  # errors under /api/ answer as application/problem+json (RFC 9457)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
         code = exc.code or 500
         if code == 500:
             db.session.rollback()
+        if (api_problem := problem_for(exc)) is not None:
+            return api_problem  # type: ignore[return-value]
         return render_error(code if code in ERROR_TEXT else 400 if code < 500 else 500)
 
     @app.errorhandler(Exception)
@@ -58,4 +62,6 @@ def register_error_handlers(app: Flask) -> None:
             raise exc
         app.logger.exception("Unhandled error")
         db.session.rollback()
+        if (api_problem := problem_for(exc)) is not None:
+            return api_problem  # type: ignore[return-value]
         return render_error(500)
