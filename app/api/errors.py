@@ -15,18 +15,13 @@ PROBLEM_JSON = "application/problem+json"
 
 TITLES = {
     400: _l("Bad request"),
-    403: _l("Forbidden"),
     404: _l("Not found"),
     405: _l("Method not allowed"),
-    406: _l("Not acceptable"),
-    413: _l("Request too large"),
-    414: _l("Address too long"),
     429: _l("Too many requests"),
     500: _l("Internal server error"),
 }
 DETAILS = {
     400: _l("The request's parameters are not valid."),
-    403: _l("This resource is not public."),
     404: _l("There is nothing at this address. The API's resources are listed at /api/v1/."),
     405: _l("The open-data API is read-only: use GET (or HEAD or OPTIONS)."),
     429: _l("Too many requests from your address in a short time. Wait, then try again (see the Retry-After header)."),

@@ -27,7 +27,7 @@ def rate_limit() -> str:
     return str(current_app.config.get("RATELIMIT_API") or DEFAULT_LIMIT)
 
 
-limiter.limit(rate_limit)(bp)
+limiter.shared_limit(rate_limit, scope="api")(bp)  # one budget per address for the whole API
 
 
 def json_response(payload: Any, schema: Schema | None = None, headers: dict[str, str] | None = None) -> Response:

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.api import bp, presenters, queries, schemas
 from app.api.http import json_response, paginated
-from app.api.spec import LICENCE_URL, document, docs_context, operation
+from app.api.spec import LICENCE_URL, docs_context, document, operation
 from app.budgets.models import BudgetProcess
 from app.core.permissions import public
 from app.extensions import db

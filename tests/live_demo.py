@@ -1,0 +1,37 @@
+"""A live Folkmoot demo site for tests that speak HTTP to a real server (schemathesis, Chromium): the werkzeug
+server in a thread on 127.0.0.1 (a free port), over its own SQLite file seeded with the demo data."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def serve_demo(folder: Path, **config: Any) -> Iterator[str]:
+    """Yields the site's base URL (``http://127.0.0.1:PORT``); stops the server and closes the database after."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.core.demo import seed_demo
+    from app.extensions import db
+
+    application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite'}", "SERVER_NAME": None,
+                                         **config})
+    with application.app_context():
+        db.create_all()
+        seed_demo(db.session)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with application.app_context():
+            db.engine.dispose()
