@@ -37,7 +37,7 @@ def walk(client, start: str = "/api/v1/") -> dict[str, str]:  # type: ignore[no-
         seen[path] = body
         if resp.mimetype != "application/json":
             continue
-        for url in re.findall(r'"(%s[^"]*)"' % re.escape(BASE), body):
+        for url in re.findall(rf'"({re.escape(BASE)}[^"]*)"', body):
             nxt = url.removeprefix("http://localhost")
             if re.fullmatch(r"/api/v1/(places|budgets|proposals|votes|panels)", nxt):  # a list: at the largest page size
                 nxt += "?page=1&per_page=100"
@@ -86,7 +86,7 @@ def test_no_api_answer_holds_personal_data(client, demo):
         compact = code.replace(" ", "")
         assert code not in text and re.search(rf"\b{compact}\b", text) is None, code
     words = sorted(set(forbidden["names"] + forbidden["phones"]), key=len, reverse=True)
-    names = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(re.escape(w) for w in words))
+    names = re.compile(r"(?<!\w)(?:{})(?!\w)".format("|".join(re.escape(w) for w in words)))
     assert names.findall("proposed by Priya Shah.") == ["Priya Shah"]  # the check would see a leak
     assert not names.findall(text), names.findall(text)[:5]
     # what the public pages do show is there: a published result, a public delegate named in it, a draw record

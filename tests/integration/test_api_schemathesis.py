@@ -35,7 +35,6 @@ MODES = ("positive", "negative")
 def test_the_api_answers_as_its_openapi_description_says(api_schema) -> None:  # type: ignore[no-untyped-def]
     """Every operation, in both generation modes, with every default check; all failures reported together."""
     from hypothesis import given
-
     from schemathesis import GenerationMode
 
     failures: list[str] = []
