@@ -45,6 +45,7 @@ class Config:
     RATELIMIT_RESET = "30 per minute;300 per hour"
     RATELIMIT_RESET_EMAIL = "3 per minute;10 per hour"
     RATELIMIT_PANEL_RESPONSE = "10 per minute;60 per hour"  # the public citizens' panel response forms
+    RATELIMIT_API = "300 per minute;10000 per hour"  # the open-data API (/api/v1/), per address, all endpoints together
     # A citizens' panel response form sent back sooner than this after it was served is refused as automated.
     PANEL_FORM_MIN_SECONDS = 3
 
