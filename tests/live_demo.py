@@ -11,8 +11,9 @@ from typing import Any
 
 
 @contextmanager
-def serve_demo(folder: Path, **config: Any) -> Iterator[str]:
-    """Yields the site's base URL (``http://127.0.0.1:PORT``); stops the server and closes the database after."""
+def serve_demo(folder: Path, *, seed: bool = True, **config: Any) -> Iterator[str]:
+    """Yields the site's base URL (``http://127.0.0.1:PORT``); stops the server and closes the database after.
+    With ``seed=False`` the database is empty (for pages that show no data)."""
     from werkzeug.serving import make_server
 
     from app import create_app
@@ -23,7 +24,8 @@ def serve_demo(folder: Path, **config: Any) -> Iterator[str]:
                                          **config})
     with application.app_context():
         db.create_all()
-        seed_demo(db.session)
+        if seed:
+            seed_demo(db.session)
         db.session.commit()
     server = make_server("127.0.0.1", 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

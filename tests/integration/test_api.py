@@ -289,3 +289,23 @@ def test_finished_budget_results_are_published_with_the_recount_file(client, app
     assert result["projects"] == [{"project_id": project.id, "votes": 2, "score": 2, "funded": True, "reason": None}]
     assert result["money_left_pence"] == 200_00 and result["pabulib_file"].endswith(f"/budgets/headings/{heading.id}/results.pb")
     assert result["counted_at"].endswith("Z")
+
+
+def test_a_failure_under_the_api_is_problem_json_too(tmp_path):
+    from app import create_app
+    from app.core.permissions import public
+
+    application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.sqlite'}",
+                                         "PROPAGATE_TEST_ERRORS": False})
+
+    @public
+    def explode() -> str:
+        raise RuntimeError("boom")
+
+    application.add_url_rule("/api/v1/explode", "explode", explode)
+    with application.app_context():
+        resp = application.test_client().get("/api/v1/explode", headers={"Accept-Language": "pl"})
+        assert resp.status_code == 500 and resp.mimetype == "application/problem+json"
+        assert resp.get_json()["title"] == "Wewnętrzny błąd serwera" and "boom" not in resp.get_data(as_text=True)
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        db.engine.dispose()
