@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, current_app, json, request, url_for
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select
+from werkzeug.wrappers import Response as WResponse
 
 from app.api import bp
 from app.api import queries as api_queries
@@ -30,7 +31,7 @@ def rate_limit() -> str:
 limiter.shared_limit(rate_limit, scope="api")(bp)  # one budget per address for the whole API
 
 
-def json_response(payload: Any, schema: Schema | None = None, headers: dict[str, str] | None = None) -> Response:
+def json_response(payload: Any, schema: Schema | None = None, headers: dict[str, str] | None = None) -> WResponse:
     """``payload`` dumped through ``schema``, with an ETag of the exact bytes; a matching If-None-Match gets 304."""
     data = schema.dump(payload) if schema is not None else payload
     body = json.dumps(data, ensure_ascii=False, sort_keys=False).encode("utf-8")
@@ -51,7 +52,7 @@ def page_args() -> tuple[int, int]:
 
 
 def paginated(stmt: Select[Any], endpoint: str, present: Callable[[list[Any]], list[dict[str, Any]]], schema: Schema,
-              **values: Any) -> Response:
+              **values: Any) -> WResponse:
     """One page of ``stmt``'s rows, presented by ``present``, in the page envelope ``schema``."""
     number, per_page = page_args()
     total = api_queries.count(db.session, stmt)

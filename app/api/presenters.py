@@ -38,14 +38,16 @@ def _pence(value: Any) -> int:
 # --------------------------------------------------------------------------------------------- places
 
 
-def place_ref(place: Place | None) -> dict[str, Any] | None:
-    if place is None:
-        return None
+def _ref(place: Place) -> dict[str, Any]:
     return {"id": place.id, "code": place.code, "name": place.name, "kind": place.kind}
 
 
+def place_ref(place: Place | None) -> dict[str, Any] | None:
+    return _ref(place) if place is not None else None
+
+
 def place(p: Place) -> dict[str, Any]:
-    return {**place_ref(p), "ons_code": p.ons_code, "parent": place_ref(p.parent), "population": p.population,  # type: ignore[dict-item]
+    return {**_ref(p), "ons_code": p.ons_code, "parent": place_ref(p.parent), "population": p.population,
             "is_demo_population": p.is_demo_population,
             "links": {"self": _url("api.place", place_id=p.id), "html": _url("places.show", code=p.code)}}
 

@@ -44,7 +44,9 @@ class UtcDateTime(fields.DateTime):
         return text.replace("+00:00", "Z") if isinstance(text, str) else text
 
 
-class Strict(Schema):
+class Shape(Schema):
+    """Every response shape: fields in the order declared."""
+
     class Meta:
         ordered = True
 
@@ -52,12 +54,12 @@ class Strict(Schema):
 # --------------------------------------------------------------------------------------------- envelope
 
 
-class Links(Strict):
+class Links(Shape):
     self = fields.Url(required=True, metadata=_d(_l("This resource in the API.")))
     html = fields.Url(allow_none=True, metadata=_d(_l("The public page showing the same thing, if there is one.")))
 
 
-class PageLinks(Strict):
+class PageLinks(Shape):
     self = fields.Url(required=True, metadata=_d(_l("This page.")))
     first = fields.Url(required=True, metadata=_d(_l("The first page.")))
     last = fields.Url(required=True, metadata=_d(_l("The last page.")))
@@ -78,7 +80,7 @@ class PageArgs(Schema):
 def page_of(item: type[Schema]) -> type[Schema]:
     """The envelope of a paginated list of ``item``."""
     name = item.__name__.removesuffix("Schema") + "Page"
-    return type(name, (Strict,), {
+    return type(name, (Shape,), {
         "items": fields.List(fields.Nested(item), required=True, metadata=_d(_l("The items on this page."))),
         "page": fields.Integer(required=True, metadata=_d(_l("This page's number, from 1."))),
         "per_page": fields.Integer(required=True, metadata=_d(_l("Items per page."))),
@@ -88,7 +90,7 @@ def page_of(item: type[Schema]) -> type[Schema]:
     })
 
 
-class Problem(Strict):
+class Problem(Shape):
     type = fields.String(required=True, metadata=_d(_l("Always about:blank: the status says what went wrong.")))
     title = fields.String(required=True, metadata=_d(_l("A short summary, in the language asked for.")))
     status = fields.Integer(required=True, metadata=_d(_l("The HTTP status code.")))
@@ -98,7 +100,7 @@ class Problem(Strict):
                                  metadata=_d(_l("For a 400: each query parameter that was not valid (name) and why (reason).")))
 
 
-class Index(Strict):
+class Index(Shape):
     name = fields.String(required=True)
     version = fields.String(required=True)
     licence = fields.Url(required=True, metadata=_d(_l("The licence of the data: the Open Government Licence v3.0.")))
@@ -111,7 +113,7 @@ class Index(Strict):
 # --------------------------------------------------------------------------------------------- places
 
 
-class PlaceRef(Strict):
+class PlaceRef(Shape):
     id = fields.Integer(required=True)
     code = fields.String(required=True, metadata=_d(_l("The council's code of the place.")))
     name = fields.String(required=True)
@@ -129,12 +131,12 @@ class PlaceSchema(PlaceRef):
 # --------------------------------------------------------------------------------------------- budgets
 
 
-class FundingPotSchema(Strict):
+class FundingPotSchema(Shape):
     source = fields.String(required=True)
     amount_pence = fields.Integer(required=True)
 
 
-class ProjectSchema(Strict):
+class ProjectSchema(Shape):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -143,7 +145,7 @@ class ProjectSchema(Strict):
     proposal_id = fields.Integer(required=True, allow_none=True, metadata=_d(_l("The proposal it came from, if any.")))
 
 
-class ProjectOutcomeSchema(Strict):
+class ProjectOutcomeSchema(Shape):
     project_id = fields.Integer(required=True)
     votes = fields.Integer(required=True, metadata=_d(_l("Weighted ballots that chose it.")))
     score = fields.Integer(required=True, metadata=_d(_l("Its score under the ballot type (points on a points ballot).")))
@@ -152,7 +154,7 @@ class ProjectOutcomeSchema(Strict):
                            metadata=_d(_l("Why it was not funded, as a code (for example did-not-fit); null when funded.")))
 
 
-class BallotFiguresSchema(Strict):
+class BallotFiguresSchema(Shape):
     online = fields.Integer(required=True)
     paper = fields.Integer(required=True)
     spoilt = fields.Integer(required=True)
@@ -160,7 +162,7 @@ class BallotFiguresSchema(Strict):
     population = fields.Integer(required=True, allow_none=True)
 
 
-class HeadingResultSchema(Strict):
+class HeadingResultSchema(Shape):
     rule = fields.String(required=True, validate=_enum(Rule))
     completion = fields.String(required=True, validate=_enum(Completion))
     seed = fields.Integer(required=True, metadata=_d(_l("The seed of any draw by lot.")))
@@ -177,7 +179,7 @@ class HeadingResultSchema(Strict):
     pabulib_file = fields.Url(required=True, metadata=_d(_l("The anonymised ballots and result as a pabulib file, for recounting.")))
 
 
-class HeadingSchema(Strict):
+class HeadingSchema(Shape):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     place = fields.Nested(PlaceRef, required=True)
@@ -191,7 +193,7 @@ class HeadingSchema(Strict):
     links = fields.Nested(Links, required=True)
 
 
-class BudgetSchema(Strict):
+class BudgetSchema(Shape):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -219,12 +221,12 @@ class BudgetDetailSchema(BudgetSchema):
 # --------------------------------------------------------------------------------------------- proposals
 
 
-class TopicSchema(Strict):
+class TopicSchema(Shape):
     slug = fields.String(required=True)
     name = fields.String(required=True)
 
 
-class AuthorSchema(Strict):
+class AuthorSchema(Shape):
     kind = fields.String(required=True, validate=validate.OneOf(["member", "public_delegate", "offline", "former_member"]),
                          metadata=_d(_l("member: a resident with an account; public_delegate: one who offers to be a delegate publicly; "
                                         "offline: sent on paper, by phone or in person; former_member: a deleted account.")))
@@ -232,7 +234,7 @@ class AuthorSchema(Strict):
                          metadata=_d(_l("The public name of a public delegate; null for everyone else (residents are not named in open data).")))
 
 
-class ProposalEventSchema(Strict):
+class ProposalEventSchema(Shape):
     kind = fields.String(required=True, validate=validate.OneOf(["transition", "update"]),
                          metadata=_d(_l("transition: a change of state; update: a “you said, we did” update.")))
     from_state = fields.String(required=True, allow_none=True, validate=_enum(ProposalState))
@@ -241,7 +243,7 @@ class ProposalEventSchema(Strict):
     happened_on = UtcDateTime(required=True)
 
 
-class ProposalSchema(Strict):
+class ProposalSchema(Shape):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     summary = fields.String(required=True)
@@ -272,7 +274,7 @@ class ProposalDetailSchema(ProposalSchema):
 # --------------------------------------------------------------------------------------------- votes
 
 
-class VoteOptionSchema(Strict):
+class VoteOptionSchema(Shape):
     id = fields.Integer(required=True)
     position = fields.Integer(required=True)
     title = fields.String(required=True)
@@ -280,13 +282,13 @@ class VoteOptionSchema(Strict):
     proposal_id = fields.Integer(required=True, allow_none=True)
 
 
-class DelegateWeightSchema(Strict):
+class DelegateWeightSchema(Shape):
     weight = fields.Integer(required=True, metadata=_d(_l("Votes the ballot carried.")))
     counted = fields.Integer(required=True, metadata=_d(_l("Votes counted after any cap.")))
     name = fields.String(required=True, allow_none=True, metadata=_d(_l("The delegate's name when they chose to be named in results.")))
 
 
-class TurnoutSchema(Strict):
+class TurnoutSchema(Shape):
     electorate = fields.Integer(required=True)
     direct = fields.Integer(required=True, metadata=_d(_l("Members who voted themselves.")))
     delegated = fields.Integer(required=True, metadata=_d(_l("Members represented by a delegate.")))
@@ -300,7 +302,7 @@ class TurnoutSchema(Strict):
     top_weights = fields.List(fields.Nested(DelegateWeightSchema), required=True)
 
 
-class VoteResultSchema(Strict):
+class VoteResultSchema(Shape):
     inputs_sha256 = fields.String(required=True)
     seed = fields.Integer(required=True)
     software_version = fields.String(required=True)
@@ -311,7 +313,7 @@ class VoteResultSchema(Strict):
     blt_file = fields.Url(required=True, metadata=_d(_l("The anonymised, weighted ballots as a BLT file, for recounting.")))
 
 
-class VoteSchema(Strict):
+class VoteSchema(Shape):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -336,7 +338,7 @@ class VoteDetailSchema(VoteSchema):
 # --------------------------------------------------------------------------------------------- panels
 
 
-class InvitationLotterySchema(Strict):
+class InvitationLotterySchema(Shape):
     households = fields.Integer(required=True)
     is_stratified = fields.Boolean(required=True)
     weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
@@ -350,7 +352,7 @@ class InvitationLotterySchema(Strict):
     households_by_area = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
-class CategorySchema(Strict):
+class CategorySchema(Shape):
     category = fields.String(required=True)
     value = fields.String(required=True)
     pool = fields.Integer(required=True, metadata=_d(_l("People in the pool with this answer.")))
@@ -358,7 +360,7 @@ class CategorySchema(Strict):
     average_probability = fields.Float(required=True)
 
 
-class ReplacementSchema(Strict):
+class ReplacementSchema(Shape):
     withdrawn_id = fields.String(required=True)
     replacement_id = fields.String(required=True)
     seed = fields.String(required=True)
@@ -366,7 +368,7 @@ class ReplacementSchema(Strict):
     created_at = UtcDateTime(required=True)
 
 
-class DrawResultSchema(Strict):
+class DrawResultSchema(Shape):
     min_probability = fields.Float(required=True)
     panels = fields.Integer(required=True, metadata=_d(_l("Panels in the distribution the draw chose from.")))
     selected = fields.List(fields.String(), required=True, metadata=_d(_l("The anonymised ids drawn.")))
@@ -376,13 +378,13 @@ class DrawResultSchema(Strict):
     replacements = fields.List(fields.Nested(ReplacementSchema), required=True)
 
 
-class DrawFilesSchema(Strict):
+class DrawFilesSchema(Shape):
     pool_csv = fields.Url(required=True)
     quotas_csv = fields.Url(required=True)
     commitment_json = fields.Url(required=True)
 
 
-class DrawSchema(Strict):
+class DrawSchema(Shape):
     method = fields.String(required=True, validate=_enum(Method))
     size = fields.Integer(required=True)
     software_version = fields.String(required=True)
@@ -397,7 +399,7 @@ class DrawSchema(Strict):
     result = fields.Nested(DrawResultSchema, required=True, allow_none=True)
 
 
-class PanelSchema(Strict):
+class PanelSchema(Shape):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
