@@ -1,8 +1,8 @@
 """Demonstration panels, made through the same services as real ones: the Cambridgeshire Climate Panel, whose
 draw is finished (about 300 respondents, a published draw page with a replacement, and a panel space with its
 timetable, evidence and a recommendation), the Ely Riverside Panel, drawn by a transparent lottery of 1,000
-panels and the number thrown with three ten-sided dice (a smaller pool of 100, so that making the lottery takes
-a second or two when the demo is seeded), and the Fenland Transport Panel, open for registration."""
+panels and the number thrown with three ten-sided dice (a smaller pool of 100, to keep seeding the demo
+quick), and the Fenland Transport Panel, open for registration."""
 
 from __future__ import annotations
 
