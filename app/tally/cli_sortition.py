@@ -23,6 +23,7 @@ from app.tally import sortition
 from app.tally.formats import sortition_csv
 from app.tally.records import InputError
 from app.tally.sortition import transparent
+from app.tally.sortition.model import household_partition
 from app.tally.sortition.solver import SolverError
 
 __all__ = ["register", "run"]
@@ -84,7 +85,8 @@ def _problem(args: argparse.Namespace) -> sortition.Problem:
 def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Selection) -> str:
     lines = [
         f"{args.people}",
-        f"  rule: {s.method}   size: {problem.size}   pool: {len(problem.people)}   seed: {s.seed!r}",
+        f"  rule: {s.method}   size: {problem.size}   pool: {len(problem.people)}   "
+        + (f"seed: {s.seed!r}" if args.ticket is None else f"ticket: {args.ticket} (no seed used)"),
         f"  input sha256: {s.inputs_sha256}",
         f"  how: {s.method_text}",
     ]
@@ -127,6 +129,13 @@ def _by_ticket(args: argparse.Namespace, problem: sortition.Problem) -> sortitio
     if args.write_lottery:
         Path(args.write_lottery).write_text(transparent.lottery_csv(lottery.panels), encoding="utf-8")
     probabilities = dict(lottery.probabilities)
+    report = None
+    if problem.household_rule:
+        groups = household_partition(problem)
+        report = (
+            f"at most one person per household; households with two or more pool members: {len(groups)} "
+            f"({sum(len(g) for g in groups)} people); addresses were compared after normalisation"
+        )
     return sortition.Selection(
         panel=tuple(sorted(panel)),
         probabilities=probabilities,
@@ -138,7 +147,7 @@ def _by_ticket(args: argparse.Namespace, problem: sortition.Problem) -> sortitio
         lottery=lottery.size,
         lottery_index=args.ticket,
         rounding_max_change=lottery.max_change,
-        household_report=None,
+        household_report=report,
         inputs_sha256=lottery.inputs_sha256,
         seconds=lottery.seconds,
         method_text=f"{args.method} rounded to a uniform lottery over {lottery.size} panels published in advance "
@@ -163,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             "file": args.people,
             "rule": s.method,
             "size": problem.size,
-            "seed": s.seed,
+            "seed": s.seed if args.ticket is None else None,
             "input_sha256": s.inputs_sha256,
             "panel": list(s.panel),
             "probabilities": dict(s.probabilities),

@@ -329,7 +329,8 @@ def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: st
 
 
 def record_ticket_and_draw(session: Session, officer: User, panel: Panel, ticket: int | None) -> SelectionDraw:
-    """Record the number drawn in public (1..M) and take that ticket's panel from the published lottery list."""
+    """Record the number drawn in public (1..M) and take that ticket's panel from the published lottery list.
+    The number is stored as the draw's seed, so the reserves (and later replacements) are ranked from it."""
     from app.tally.sortition.transparent import parse_lottery_csv, probabilities_of
 
     draw = _open_draw(panel)

@@ -65,8 +65,12 @@ def test_cli_ticket_gives_that_ticket_and_writes_the_list(tmp_path: Path, capsys
     assert out["lottery_sha256"] == lottery_sha256(panels) and out["rounding_max_change"] is not None
     assert main(argv[:-3] + ["--seed", "anything else", "--json"]) == 0  # the seed plays no part
     assert json.loads(capsys.readouterr().out)["panel"] == out["panel"]
-    assert main(["sortition", people, cats, "--size", "4", "--lottery", "50", "--ticket", "7"]) == 0
-    assert "ticket 7 drawn in public" in capsys.readouterr().out
+    assert out["seed"] is None  # no seed is used
+    assert main(["sortition", people, cats, "--size", "4", "--lottery", "50", "--ticket", "7",
+                 "--household-columns", "address,postcode"]) == 0
+    human = capsys.readouterr().out
+    assert "ticket 7 drawn in public" in human and "ticket: 7 (no seed used)" in human
+    assert "households with two or more pool members: 1 (2 people)" in human
 
 
 @pytest.mark.parametrize(
