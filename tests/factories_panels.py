@@ -63,9 +63,10 @@ def quota_form(size: int, method: str = "leximin", shares: dict[str, list[str]] 
     return data
 
 
-def drawn_panel(officer: User, pool: int = 60, size: int = 10, seed: str = "2468") -> Panel:
+def drawn_panel(officer: User, pool: int = 60, size: int = 10, seed: str = "2468", lottery: int | None = None,
+                ticket: int = 1) -> Panel:
     """A panel drawn through the services: invitations, ``pool`` respondents, quotas (relaxed if needed), the
-    commitment, the seed and the draw."""
+    commitment, the seed and the draw (or, with ``lottery=M``, a transparent lottery and the number ``ticket``)."""
     from app.panels.models import Method
     from app.panels.services import selection
 
@@ -77,8 +78,11 @@ def drawn_panel(officer: User, pool: int = 60, size: int = 10, seed: str = "2468
     check = selection.feasibility(db.session, panel)
     if check is not None and not check.ok:
         selection.apply_relaxations(db.session, officer, panel)
-    selection.commit(db.session, officer, panel, "Dice")
-    selection.record_seed_and_draw(db.session, officer, panel, seed)
+    selection.commit(db.session, officer, panel, "Dice", lottery)
+    if lottery is None:
+        selection.record_seed_and_draw(db.session, officer, panel, seed)
+    else:
+        selection.record_ticket_and_draw(db.session, officer, panel, ticket)
     db.session.commit()
     return panel
 

@@ -1,12 +1,14 @@
 """Demonstration panels, made through the same services as real ones: the Cambridgeshire Climate Panel, whose
 draw is finished (about 300 respondents, a published draw page with a replacement, and a panel space with its
-timetable, evidence and a recommendation), and the Fenland Transport Panel, open for registration."""
+timetable, evidence and a recommendation), the Ely Riverside Panel, drawn by a transparent lottery of 1,000
+panels and the number thrown with three ten-sided dice (a smaller pool of 100, to keep seeding the demo
+quick), and the Fenland Transport Panel, open for registration."""
 
 from __future__ import annotations
 
 import io
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from app.places.models import Place, Postcode
 
 CLIMATE = "Cambridgeshire Climate Panel 2027"
 TRANSPORT = "Fenland Transport Panel 2027"
+ELY = "Ely Riverside Panel 2027"
 
 QUESTIONS: list[tuple[str, str, list[tuple[str, float]]]] = [
     ("gender", "Which of these describes you?", [("Woman", 50.5), ("Man", 48.5), ("Another way", 1.0)]),
@@ -45,17 +48,26 @@ def address_csv(postcodes: list[str], n: int, prefix: str, rng: random.Random, d
     return out.getvalue()
 
 
-def add_questions(session: Session, officer: User, panel: Panel) -> None:
-    for category, text, options in QUESTIONS:
+ELY_QUESTIONS: list[tuple[str, str, list[tuple[str, float]]]] = [
+    QUESTIONS[0],
+    ("age_band", "How old are you?", [("16-34", 30.0), ("35-59", 40.0), ("60+", 30.0)]),
+    ("river_use", "How often do you use the riverside?", [("Every week", 35.0), ("Now and then", 45.0), ("Rarely or never", 20.0)]),
+]
+Questions = list[tuple[str, str, list[tuple[str, float]]]]
+
+
+def add_questions(session: Session, officer: User, panel: Panel, questions: Questions | None = None) -> None:
+    for category, text, options in questions or QUESTIONS:
         registration.add_question(session, officer, panel, category, text, "\n".join(o for o, _ in options))
 
 
-def answers_for(rng: random.Random) -> dict[str, str]:
+def answers_for(rng: random.Random, questions: Questions | None = None) -> dict[str, str]:
     return {category: rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-            for category, _text, options in QUESTIONS}
+            for category, _text, options in questions or QUESTIONS}
 
 
-def register_some(session: Session, officer: User, panel: Panel, count: int, rng: random.Random, email_prefix: str) -> list[Respondent]:
+def register_some(session: Session, officer: User, panel: Panel, count: int, rng: random.Random, email_prefix: str,
+                  questions: Questions | None = None) -> list[Respondent]:
     """Answers for the first ``count`` unused invitations (one in six on paper, entered by the officer)."""
     out = []
     unused = [i for i in invitations.invitations(session, panel) if i.used_at is None][:count]
@@ -63,7 +75,7 @@ def register_some(session: Session, officer: User, panel: Panel, count: int, rng
         paper = n % 6 == 0
         out.append(registration.register(session, registration.Answer(
             code=inv.code, name=f"Demo Respondent {email_prefix}{n}", email=f"{email_prefix}{n}@demo.example.org",
-            phone="01223 000000", availability="", has_consented=True, answers=answers_for(rng),
+            phone="01223 000000", availability="", has_consented=True, answers=answers_for(rng, questions),
             channel=Channel.PAPER if paper else Channel.ONLINE), panel=panel, entered_by=officer if paper else None))
     return out
 
@@ -137,7 +149,10 @@ def seed(session: Session) -> list[str]:
     lines.append(f"Panels: “{CLIMATE}” drawn from {len(registration.respondents(session, climate))} respondents, with its "
                  f"space (a member: {members[0].email}).")
 
-    # 2. Open for registration.
+    # 2. A transparent lottery: the 1,000 panels published with the commitment, then three ten-sided dice.
+    lines.append(_ely(session, officer, rng, retention))
+
+    # 3. Open for registration.
     transport = panels.create_panel(session, officer, panels.PanelData(
         TRANSPORT, "How should people get around Fenland without a car?", _place(session, "E07000010"), retention))
     invitations.upload_addresses(session, officer, transport,
@@ -152,3 +167,26 @@ def seed(session: Session) -> list[str]:
                              .order_by(Invitation.id).limit(1)).scalar_one()
     lines.append(f"Panels: “{TRANSPORT}” open for registration (an unused demo code: {unused}).")
     return lines
+
+
+def _ely(session: Session, officer: User, rng: random.Random, retention: date) -> str:
+    ely = panels.create_panel(session, officer, panels.PanelData(
+        ELY, "How should the riverside between the station and the cathedral change over the next ten years?",
+        _place(session, "E07000009"), retention))
+    invitations.upload_addresses(session, officer, ely, io.StringIO(address_csv(
+        [p for p in _postcodes(session) if p.startswith(("CB6", "CB7"))], 300, "ELY", rng)))
+    invitations.commit_invitations(session, officer, ely, invitations.LotteryPlan(
+        200, True, "1=2, 2=1.5", "Five ten-sided dice thrown by witnesses at The Maltings, Ely, on 20 January 2027."))
+    invitations.draw_invitations(session, officer, ely, "58213")
+    add_questions(session, officer, ely, ELY_QUESTIONS)
+    registration.set_registration_open(session, officer, ely, True)
+    register_some(session, officer, ely, 100, rng, "ely", ELY_QUESTIONS)
+    shares = {(c, o): int(w * 10) for c, _t, options in ELY_QUESTIONS for o, w in options}
+    selection.set_quotas(session, officer, ely, selection.QuotaPlan(12, Method.LEXIMIN, shares, leeway=1))
+    check = selection.feasibility(session, ely)
+    if check is not None and not check.ok and check.relaxations:
+        selection.apply_relaxations(session, officer, ely)
+    selection.commit(session, officer, ely, "Three ten-sided dice thrown by witnesses at the public meeting of 9 February "
+                     "2027 in The Maltings, read as hundreds, tens and units; 000 counts as 1000.", lottery=1000)
+    selection.record_ticket_and_draw(session, officer, ely, 704)
+    return f"Panels: “{ELY}” drawn by a transparent lottery of 1,000 panels (ticket 704)."

@@ -170,6 +170,18 @@ class CommitForm(FlaskForm):
     seed_plan = TextAreaField(_l("How the seed will be fixed"), validators=[DataRequired(_l("Say how the seed will be fixed"))],
                               description=_l("For example: the first five digits of the EuroMillions draw of 10 March 2027, "
                                              "or ten-sided dice thrown by witnesses at the public meeting."))
+    lottery = IntegerField(_l("Transparent lottery: number of panels (optional)"),
+                           validators=[Optional(), NumberRange(min=2, max=10_000, message=_l("Enter a number of panels from 2 to 10000, or leave it empty"))],
+                           description=_l("For example 1000. The fair selection is rounded to this many equally likely "
+                                          "panels, and their list is published now. Witnesses then draw one number "
+                                          "from 1 to this number in public, for example with three ten-sided dice for "
+                                          "1000, and that number picks the panel. Leave empty to draw with a seed."))
+
+
+class TicketForm(FlaskForm):
+    ticket = IntegerField(_l("The number drawn"), validators=[InputRequired(_l("Enter the number drawn")),
+                                                              NumberRange(min=1, message=_l("Enter a whole number of 1 or more"))],
+                          description=_l("Exactly as the witnesses drew it, as announced in the commitment."))
 
 
 class MarkForm(FlaskForm):

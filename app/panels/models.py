@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
@@ -293,6 +293,12 @@ class SelectionDraw(Base):
     seed_recorded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The transparent lottery (optional): its M panels are published with the commitment; the number drawn in
+    # public (1..M) is then recorded as the seed.  The list is cleared with the personal data (``purge``).
+    lottery_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lottery_csv: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lottery_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lottery_max_change: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     panel: Mapped[Panel] = relationship(back_populates="selection")
     replacements: Mapped[list[Replacement]] = relationship(back_populates="draw", order_by="Replacement.id")

@@ -8,7 +8,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response as FlaskResponse
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -219,6 +220,47 @@ def invitation_seed(panel: Panel) -> str | Response:
     return done or render_template("panels/seed.html", form=form, panel=panel, draw=panel.invitation_draw,
                                    action=url_for("panels.invitation_seed", panel_id=panel.id),
                                    heading=_("Record the invitation lottery's seed"))
+
+
+@bp.route("/<int:panel_id>/invitations/draw")
+@public
+def invitation_draw(panel_id: int) -> str:
+    panel = queries.panel_or_404(panel_id)
+    draw = panel.invitation_draw
+    if draw is None:
+        abort(404)
+    invited = invitations.invited_ids(db.session, panel) if draw.seed and not panel.purged_at else []
+    return render_template("panels/invitation_draw.html", panel=panel, draw=draw, invited=invited,
+                           command=invitations.rerun_command(draw))
+
+
+def _committed_invitations(panel_id: int) -> Panel:
+    panel = queries.panel_or_404(panel_id)
+    if panel.invitation_draw is None:
+        abort(404)
+    return panel
+
+
+@bp.route("/<int:panel_id>/addresses.csv")
+@public
+def addresses_file(panel_id: int) -> FlaskResponse | tuple[str, int]:
+    panel = _committed_invitations(panel_id)
+    if panel.purged_at is not None:  # the address list went with the personal data
+        return views_draw.gone(panel)
+    return FlaskResponse(invitations.addresses_csv(db.session, panel), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={invitations.ADDRESSES_FILE}"})
+
+
+@bp.route("/<int:panel_id>/invited.csv")
+@public
+def invited_file(panel_id: int) -> FlaskResponse | tuple[str, int]:
+    panel = _committed_invitations(panel_id)
+    if panel.invitation_draw is None or panel.invitation_draw.seed is None:
+        abort(404)
+    if panel.purged_at is not None:
+        return views_draw.gone(panel)
+    return FlaskResponse(invitations.invited_csv(invitations.invited_ids(db.session, panel)), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={invitations.INVITED_FILE}"})
 
 
 @bp.route("/<int:panel_id>/letters")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Response as FlaskResponse
-from flask import render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -65,7 +65,7 @@ def relax(panel: Panel) -> Response:
 @requires(Permission.PANEL_RUN, load=queries.panel_or_404)
 def commit(panel: Panel) -> str | Response:
     form = forms.CommitForm()
-    done = run_form(form, lambda: selection.commit(db.session, current_user, panel, form.seed_plan.data or ""),
+    done = run_form(form, lambda: selection.commit(db.session, current_user, panel, form.seed_plan.data or "", form.lottery.data),
                     _("The commitment is published. Record the seed when it has been fixed as announced."),
                     lambda _r: url_for("panels.draw", panel_id=panel.id))
     return done or render_template("panels/commit.html", form=form, panel=panel, check=selection.feasibility(db.session, panel))
@@ -74,10 +74,19 @@ def commit(panel: Panel) -> str | Response:
 @bp.route("/<int:panel_id>/seed", methods=["GET", "POST"])
 @requires(Permission.PANEL_RUN, load=queries.drawn_panel_or_404)
 def seed(panel: Panel) -> str | Response:
+    draw = panel.selection
+    target = lambda _r: url_for("panels.selection_page", panel_id=panel.id)  # noqa: E731
+    if draw is not None and draw.lottery_size is not None:
+        ticket = forms.TicketForm()
+        done = run_form(ticket, lambda: selection.record_ticket_and_draw(db.session, current_user, panel, ticket.ticket.data),
+                        _("The number drawn is recorded and the panel drawn."), target)
+        return done or render_template("panels/seed.html", form=ticket, panel=panel, draw=draw, field_name="ticket",
+                                       action=url_for("panels.seed", panel_id=panel.id),
+                                       heading=_("Record the number drawn and draw the panel"))
     form = forms.SeedForm()
     done = run_form(form, lambda: selection.record_seed_and_draw(db.session, current_user, panel, form.seed.data or ""),
-                    _("The seed is recorded and the panel drawn."), lambda _r: url_for("panels.selection_page", panel_id=panel.id))
-    return done or render_template("panels/seed.html", form=form, panel=panel, draw=panel.selection,
+                    _("The seed is recorded and the panel drawn."), target)
+    return done or render_template("panels/seed.html", form=form, panel=panel, draw=draw, field_name="seed",
                                    action=url_for("panels.seed", panel_id=panel.id), heading=_("Record the seed and draw the panel"))
 
 
@@ -89,19 +98,41 @@ def draw(panel_id: int) -> str:
     assert sel is not None
     return render_template("panels/draw.html", panel=panel, draw=sel, result=sel.result,
                            command=selection.rerun_command(sel), by_category=selection.probabilities_by_category(sel)
-                           if sel.result else [])
+                           if sel.result else [], lottery=selection.lottery_rows(sel))
 
 
 def _file(text: str, name: str, mimetype: str) -> FlaskResponse:
     return FlaskResponse(text, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+def gone(panel: Panel) -> tuple[str, int]:
+    """410 Gone: files about single people or households are deleted with the personal data (the hashes that
+    identify them stay on the public pages)."""
+    return render_template("errors/error.html", code=410, title=_("This file has been deleted"),
+                           text=_("It held data about single people or households, and was deleted with the panel's "
+                                  "personal data on its retention date. The SHA-256 that identified it is still "
+                                  "published on the panel's pages."), detail=None), 410
+
+
 @bp.route("/<int:panel_id>/pool.csv")
 @public
-def pool_file(panel_id: int) -> FlaskResponse:
-    sel = queries.drawn_panel_or_404(panel_id).selection
-    assert sel is not None
-    return _file(sel.pool_csv, selection.POOL_FILE, "text/csv; charset=utf-8")
+def pool_file(panel_id: int) -> FlaskResponse | tuple[str, int]:
+    panel = queries.drawn_panel_or_404(panel_id)
+    if panel.purged_at is not None:
+        return gone(panel)
+    assert panel.selection is not None
+    return _file(panel.selection.pool_csv, selection.POOL_FILE, "text/csv; charset=utf-8")
+
+
+@bp.route("/<int:panel_id>/lottery.csv")
+@public
+def lottery_file(panel_id: int) -> FlaskResponse | tuple[str, int]:
+    panel = queries.drawn_panel_or_404(panel_id)
+    if panel.selection is None or panel.selection.lottery_size is None:
+        abort(404)
+    if panel.purged_at is not None:
+        return gone(panel)
+    return _file(panel.selection.lottery_csv or "", selection.LOTTERY_FILE, "text/csv; charset=utf-8")
 
 
 @bp.route("/<int:panel_id>/quotas.csv")

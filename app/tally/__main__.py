@@ -11,19 +11,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.tally import cli_pb, cli_ranked, cli_sortition
+from app.tally import cli_invitations, cli_pb, cli_ranked, cli_sortition
 from app.tally.records import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app.tally",
-        description="Recount ranked elections (BLT files) and participatory budgets (pabulib files).",
+        description=(
+            "Recount ranked elections (BLT files) and participatory budgets (pabulib files), and re-run "
+            "citizens' panel draws (selections and invitation lotteries)."
+        ),
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     cli_ranked.register(subparsers)
     cli_pb.register(subparsers)
     cli_sortition.register(subparsers)
+    cli_invitations.register(subparsers)
     return parser
 
 

@@ -4,7 +4,9 @@ Reads the files described in :mod:`app.tally.formats.sortition_csv` (the anonymi
 draw page publishes, or the files of sortition-algorithms, stratification-app or the Nature 2021 replication
 data), runs :func:`app.tally.sortition.select` and prints the panel, everyone's probability and the input
 fingerprint (:func:`app.tally.sortition.inputs_sha256`, the commitment published before a draw).  ``--json``
-prints one line.  Exit status 0 on success, 3 if the solver fails, 2 on bad input (an :class:`~app.tally.records.InputError`,
+prints one line.  ``--lottery M --ticket N`` takes the panel of ticket N in the uniform lottery over M panels
+(:mod:`app.tally.sortition.transparent`: the list a draw page publishes before witnesses draw N); the seed is
+then not used.  Exit status 0 on success, 3 if the solver fails, 2 on bad input (an :class:`~app.tally.records.InputError`,
 including quotas no panel can meet, reported by ``__main__`` without a traceback).
 """
 
@@ -14,11 +16,14 @@ import argparse
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from app.tally import sortition
 from app.tally.formats import sortition_csv
 from app.tally.records import InputError
+from app.tally.sortition import transparent
+from app.tally.sortition.model import household_partition
 from app.tally.sortition.solver import SolverError
 
 __all__ = ["register", "run"]
@@ -48,6 +53,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="at most one person per household, households compared on these columns (normalised)",
     )
     p.add_argument("--lottery", type=int, metavar="M", help="round to a uniform lottery over M panels")
+    p.add_argument(
+        "--ticket",
+        type=int,
+        metavar="N",
+        help="with --lottery M: take the panel of ticket N (1..M), the number drawn in public, instead of "
+        "drawing a ticket from the seed (leximin or maximin only)",
+    )
+    p.add_argument(
+        "--write-lottery",
+        metavar="FILE",
+        help="with --ticket: also write the lottery's M panels (ticket,seat_1,...) to FILE, to compare with a "
+        "published list",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.set_defaults(func=run)
     return p
@@ -67,12 +85,15 @@ def _problem(args: argparse.Namespace) -> sortition.Problem:
 def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Selection) -> str:
     lines = [
         f"{args.people}",
-        f"  rule: {s.method}   size: {problem.size}   pool: {len(problem.people)}   seed: {s.seed!r}",
+        f"  rule: {s.method}   size: {problem.size}   pool: {len(problem.people)}   "
+        + (f"seed: {s.seed!r}" if args.ticket is None else f"ticket: {args.ticket} (no seed used)"),
         f"  input sha256: {s.inputs_sha256}",
         f"  how: {s.method_text}",
     ]
     if s.household_report:
         lines.append(f"  households: {s.household_report}")
+    if args.ticket is not None:
+        lines.append(f"  lottery sha256: {transparent.lottery_sha256([p for p, _w in s.distribution])}")
     if s.lottery is not None:
         lines.append(
             f"  lottery: {s.lottery} panels, ticket {s.lottery_index} drawn; rounding moved no probability by "
@@ -99,10 +120,50 @@ def _human(args: argparse.Namespace, problem: sortition.Problem, s: sortition.Se
     return "\n".join(lines)
 
 
+def _by_ticket(args: argparse.Namespace, problem: sortition.Problem) -> sortition.Selection:
+    """The panel of ticket ``--ticket`` in the lottery over ``--lottery`` panels (no seed involved)."""
+    if args.lottery is None:
+        raise InputError("--ticket needs --lottery M (the number of panels in the published lottery)")
+    lottery = transparent.transparent_lottery(problem, args.lottery, method=args.method)
+    panel = lottery.panel(args.ticket)
+    if args.write_lottery:
+        Path(args.write_lottery).write_text(transparent.lottery_csv(lottery.panels), encoding="utf-8")
+    probabilities = dict(lottery.probabilities)
+    report = None
+    if problem.household_rule:
+        groups = household_partition(problem)
+        report = (
+            f"at most one person per household; households with two or more pool members: {len(groups)} "
+            f"({sum(len(g) for g in groups)} people); addresses were compared after normalisation"
+        )
+    return sortition.Selection(
+        panel=tuple(sorted(panel)),
+        probabilities=probabilities,
+        min_probability=min(probabilities.values(), default=0.0),
+        distribution=tuple((p, 1 / lottery.size) for p in lottery.panels),
+        panels=lottery.size,
+        method=args.method,
+        seed=args.seed,
+        lottery=lottery.size,
+        lottery_index=args.ticket,
+        rounding_max_change=lottery.max_change,
+        household_report=report,
+        inputs_sha256=lottery.inputs_sha256,
+        seconds=lottery.seconds,
+        method_text=f"{args.method} rounded to a uniform lottery over {lottery.size} panels published in advance "
+        f"(sha256 {lottery.sha256}); ticket {args.ticket} drawn in public",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.write_lottery and args.ticket is None:
+        raise InputError("--write-lottery needs --ticket")
     problem = _problem(args)
     try:
-        s = sortition.select(problem, method=args.method, seed=args.seed, lottery=args.lottery)
+        if args.ticket is not None:
+            s = _by_ticket(args, problem)
+        else:
+            s = sortition.select(problem, method=args.method, seed=args.seed, lottery=args.lottery)
     except SolverError as exc:  # pragma: no cover - an internal failure of the solver, not bad input
         print(f"error: the solver failed: {exc}", file=sys.stderr)
         return 3
@@ -111,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             "file": args.people,
             "rule": s.method,
             "size": problem.size,
-            "seed": s.seed,
+            "seed": s.seed if args.ticket is None else None,
             "input_sha256": s.inputs_sha256,
             "panel": list(s.panel),
             "probabilities": dict(s.probabilities),
@@ -122,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
             "lottery_index": s.lottery_index,
             "rounding_max_change": s.rounding_max_change,
         }
+        if args.ticket is not None:
+            out["ticket"] = args.ticket
+            out["lottery_sha256"] = transparent.lottery_sha256([p for p, _w in s.distribution])
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(_human(args, problem, s))

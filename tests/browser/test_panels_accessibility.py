@@ -9,12 +9,13 @@ import re
 
 import pytest
 
-from tests.browser.test_accessibility import Crawler, _sign_in, chromium, live_site  # noqa: F401  (fixtures)
+from tests.browser.test_accessibility import LIVE_APPS, Crawler, _sign_in, chromium, live_site  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
 CLIMATE = "Cambridgeshire Climate Panel 2027"
 TRANSPORT = "Fenland Transport Panel 2027"
+ELY = "Ely Riverside Panel 2027"
 
 
 def _panel_url(page, base: str, title: str) -> str:  # type: ignore[no-untyped-def]
@@ -76,7 +77,7 @@ def test_public_panel_pages_have_no_axe_violations(live_site, chromium):  # noqa
     crawler.check_current("panels")
     climate = _panel_url(page, live_site, CLIMATE)
     crawler.check_current("finished panel")
-    page.click("main a[href$='/draw']")
+    page.click("main a[href$='/draw']:not([href$='/invitations/draw'])")
     assert "Every person" in page.content()
     crawler.check_current("draw page")
     page.goto(live_site + _panel_url(page, live_site, TRANSPORT))
@@ -175,5 +176,71 @@ def test_officer_pages_have_no_axe_violations(live_site, chromium):  # noqa: F81
     page.goto(live_site + new + "/invitations")
     page.click("main button:text-is('Publish the commitment')")
     crawler.check_current("invitation plan with errors")
+    context.close()
+    assert crawler.violations == [], "\n".join(crawler.violations)
+
+
+def _ready_to_commit(base: str) -> str:
+    """A panel of the demo officer's with its pool and quotas set, not yet committed (made through the services
+    in the live site's app, so the demo's own panels stay as they are)."""
+    from app.auth import services as accounts
+    from app.extensions import db
+    from app.panels.models import Method
+    from app.panels.services import selection
+    from tests.factories_panels import SHARES, fill_pool, invited_panel
+
+    application = LIVE_APPS[base]
+    with application.app_context():  # type: ignore[attr-defined]
+        officer = accounts.find_by_email(db.session, "officer@demo.example.org")
+        panel = invited_panel(officer, households=120, invited=80)
+        fill_pool(officer, panel, 40)
+        shares = {(q.category, o): int(float(v) * 10) for q in panel.questions
+                  for o, v in zip(q.options, SHARES[q.category], strict=True)}
+        selection.set_quotas(db.session, officer, panel, selection.QuotaPlan(8, Method.LEXIMIN, shares, leeway=2))
+        check = selection.feasibility(db.session, panel)
+        if check is not None and not check.ok:
+            selection.apply_relaxations(db.session, officer, panel)
+        db.session.commit()
+        return f"/panels/{panel.id}"
+
+
+def test_transparent_lottery_and_invitation_pages_have_no_axe_violations(live_site, chromium):  # noqa: F811
+    context = chromium.new_context()
+    page = context.new_page()
+    crawler = Crawler(page, live_site)
+    # public: the demo panel drawn by lottery (its list opened), and an invitation lottery's page
+    ely = _panel_url(page, live_site, ELY)
+    page.goto(live_site + ely + "/draw")
+    assert "--lottery 1000 --ticket 704" in page.content()
+    page.click("main details.lottery-list summary")
+    crawler.check_current("draw page with the lottery list open")
+    page.goto(live_site + ely + "/invitations/draw")
+    assert "python -m app.tally invitations addresses.csv" in page.content()
+    crawler.check_current("invitation lottery page")
+    # the officer commits a lottery, then records the number drawn (each form also in its error state)
+    panel = _ready_to_commit(live_site)
+    _sign_in(page, live_site, "officer@demo.example.org")
+    page.goto(live_site + panel + "/commit")
+    crawler.check_current("commit with a lottery field")
+    page.fill("#seed_plan", "Dice at the meeting")
+    page.fill("#lottery", "1")
+    page.click("main button:text-is('Publish the commitment')")
+    assert "There is a problem" in page.content()
+    crawler.check_current("commit with a lottery error")
+    page.fill("#lottery", "50")
+    page.click("main button:text-is('Publish the commitment')")
+    assert "The commitment is published." in page.content()
+    crawler.check_current("draw page, lottery published")
+    page.goto(live_site + panel + "/seed")
+    crawler.check_current("number drawn form")
+    page.fill("#ticket", "51")
+    page.click("main button[type=submit]")
+    assert "There is a problem" in page.content()
+    crawler.check_current("number drawn form with an error")
+    page.fill("#ticket", "12")
+    page.click("main button[type=submit]")
+    assert "The number drawn is recorded" in page.content()
+    page.goto(live_site + panel + "/draw")
+    crawler.check_current("draw page, lottery drawn")
     context.close()
     assert crawler.violations == [], "\n".join(crawler.violations)

@@ -201,7 +201,7 @@ def test_impossible_quotas_show_relaxations_and_block_the_commitment(browser, ca
 
 
 def test_demo_panels(demo, browser):
-    from app.panels.demo import CLIMATE, TRANSPORT, seed
+    from app.panels.demo import CLIMATE, ELY, TRANSPORT, seed
 
     climate = db.session.execute(select(Panel).where(Panel.title == CLIMATE)).scalar_one()
     transport = db.session.execute(select(Panel).where(Panel.title == TRANSPORT)).scalar_one()
@@ -209,6 +209,11 @@ def test_demo_panels(demo, browser):
     assert climate.selection is not None and climate.selection.result["panel"] and climate.selection.replacements
     assert climate.space is not None and len(climate.space.memberships) >= 30
     assert transport.is_registration_open and transport.selection is None
+    ely = db.session.execute(select(Panel).where(Panel.title == ELY)).scalar_one()
+    assert ely.selection is not None and ely.selection.lottery_size == 1000 and ely.selection.result["ticket"] == 704
+    html = browser.get(f"/panels/{ely.id}/draw").get_data(as_text=True)
+    assert "--lottery 1000 --ticket 704" in html and ely.selection.lottery_sha256 in html and "Show all 1,000 panels" in html
+    assert "python -m app.tally invitations addresses.csv" in browser.get(f"/panels/{ely.id}/invitations/draw").get_data(as_text=True)
     html = browser.get(f"/panels/{climate.id}/draw").get_data(as_text=True)
     assert "python -m app.tally sortition pool.csv quotas.csv --size 30" in html
     assert seed(db.session) == ["Panels: already present."]

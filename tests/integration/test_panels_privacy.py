@@ -38,6 +38,10 @@ GET_TABLE = {
     "panels.pool_file": ("/panels/{p}/pool.csv", PUBLIC),
     "panels.quotas_file": ("/panels/{p}/quotas.csv", PUBLIC),
     "panels.commitment_file": ("/panels/{p}/commitment.json", PUBLIC),
+    "panels.lottery_file": ("/panels/{p}/lottery.csv", PUBLIC),
+    "panels.invitation_draw": ("/panels/{p}/invitations/draw", PUBLIC),
+    "panels.addresses_file": ("/panels/{p}/addresses.csv", PUBLIC),
+    "panels.invited_file": ("/panels/{p}/invited.csv", PUBLIC),
     "panels.respond": ("/panels/respond", PUBLIC),
     "panels.answer": ("/panels/respond/answer", NO_CODE),
     "panels.thanks": ("/panels/{p}/thanks", PUBLIC),
@@ -78,7 +82,7 @@ def test_every_panel_endpoint_is_in_the_table(app):
 @pytest.fixture
 def world(cambs):  # type: ignore[no-untyped-def]  # noqa: F811
     runner = make_officer()
-    panel = drawn_panel(runner)
+    panel = drawn_panel(runner, lottery=50, ticket=7)
     for r in db.session.execute(select(Respondent).where(Respondent.panel_id == panel.id, Respondent.status == "selected")).scalars():
         r.status = "confirmed"
     workspace.open_workspace(db.session, runner, panel)
@@ -141,7 +145,7 @@ def test_policy_table_for_the_panel_permissions(cambs):  # noqa: F811
 
 def test_purge_deletes_personal_data_on_the_retention_date_and_keeps_counts(app, browser, cambs):  # noqa: F811
     runner = make_officer()
-    panel = drawn_panel(runner)
+    panel = drawn_panel(runner, lottery=40, ticket=3)
     respondents = db.session.execute(select(Respondent).where(Respondent.panel_id == panel.id)).scalars().all()
     runner_cli = app.test_cli_runner()
     result = runner_cli.invoke(args=["panels", "purge"])
@@ -149,7 +153,14 @@ def test_purge_deletes_personal_data_on_the_retention_date_and_keeps_counts(app,
     assert all(r.email for r in respondents)
     panel.retention_until = utcnow().date() - timedelta(days=1)
     db.session.commit()
-    public_before = browser.get(f"/panels/{panel.id}/pool.csv").get_data(as_text=True)
+    per_person = ["pool.csv", "lottery.csv", "addresses.csv", "invited.csv"]
+    assert all(browser.get(f"/panels/{panel.id}/{name}").status_code == 200 for name in per_person)
+    sel = panel.selection
+    hashes = (sel.commitment_sha256, sel.inputs_sha256, sel.lottery_sha256, panel.invitation_draw.addresses_sha256,
+              panel.invitation_draw.inputs_sha256)
+    by_category_before = browser.get(f"/panels/{panel.id}/draw").get_data(as_text=True).split("Selection probabilities by category")[1].split("</table>")[0]
+    quotas_before = browser.get(f"/panels/{panel.id}/quotas.csv").get_data(as_text=True)
+    commitment_before = browser.get(f"/panels/{panel.id}/commitment.json").get_data(as_text=True)
 
     result = runner_cli.invoke(args=["panels", "purge"])
     assert result.exit_code == 0, result.output
@@ -166,8 +177,18 @@ def test_purge_deletes_personal_data_on_the_retention_date_and_keeps_counts(app,
     assert sum(v for k, v in counts["by_answer"].items() if k.startswith("gender=")) == 60
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "panels.personal_data_purged")).scalar_one()
     assert entry.object_id == str(panel.id) and "@" not in entry.data_json
-    # the anonymised public files stay; the officers' personal pages close
-    assert browser.get(f"/panels/{panel.id}/pool.csv").get_data(as_text=True) == public_before
+    # the files about single people or households are gone (410); the hashes, the quotas and the aggregates stay
+    for name in per_person:
+        assert browser.get(f"/panels/{panel.id}/{name}").status_code == 410, name
+    db.session.refresh(sel)
+    assert sel.pool_csv == "" and sel.lottery_csv is None and "probabilities" not in sel.result
+    assert browser.get(f"/panels/{panel.id}/quotas.csv").get_data(as_text=True) == quotas_before
+    assert browser.get(f"/panels/{panel.id}/commitment.json").get_data(as_text=True) == commitment_before
+    draw_page = browser.get(f"/panels/{panel.id}/draw").get_data(as_text=True)
+    invitation_page = browser.get(f"/panels/{panel.id}/invitations/draw").get_data(as_text=True)
+    assert all(h in draw_page + invitation_page for h in hashes)
+    assert by_category_before in draw_page  # the probabilities by category answer are kept
+    assert "deleted with the personal data" in draw_page and "deleted with the personal data" in invitation_page
     assert "Anonymised counts kept after deletion" in browser.get(f"/panels/{panel.id}").get_data(as_text=True)
     browser.sign_in(runner.email, PASSWORD)
     assert browser.get(f"/panels/{panel.id}/respondents").status_code == 403

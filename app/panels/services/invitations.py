@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import secrets
+import shlex
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -111,23 +111,53 @@ def households_by_place(session: Session, panel: Panel) -> list[tuple[str, int]]
     return [(str(name), int(n)) for name, n in rows]
 
 
-def addresses_csv(session: Session, panel: Panel) -> str:
-    """The list as hashed for the commitment: address id, stratum (place code), decile; sorted by id."""
-    from app.places.models import Place
+PUBLIC_ID_PREFIX = "H"
+ADDRESSES_FILE = "addresses.csv"
+INVITED_FILE = "invited.csv"
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["address_id", "stratum", "decile"])
-    for ref, code, decile in session.execute(
-        select(Address.ref, Place.code, Address.decile).join(Place, Place.id == Address.place_id)
-        .where(Address.panel_id == panel.id).order_by(Address.ref)
-    ):
-        writer.writerow([ref, code, "" if decile is None else decile])
-    return out.getvalue()
+
+def public_ids(session: Session, panel: Panel) -> list[tuple[str, Address]]:
+    """Each address with its published id: ``H000001``, ``H000002``, ... in the order of the council's own
+    references (sorted in Python, so every database gives the same order).  The reference itself, which may be
+    a UPRN, and the postcode are never published."""
+    rows = sorted(addresses(session, panel), key=lambda a: a.ref)
+    return [(f"{PUBLIC_ID_PREFIX}{i:06d}", a) for i, a in enumerate(rows, start=1)]
+
+
+def addresses_csv(session: Session, panel: Panel) -> str:
+    """The anonymised list, as published and hashed for the commitment: the published id, the area (the place
+    code of the postcode) and the deprivation decile (``app.tally.formats.addresses_csv``)."""
+    from app.tally.formats.addresses_csv import write_addresses
+
+    return write_addresses([(pid, a.place.code, a.decile) for pid, a in public_ids(session, panel)])
 
 
 def addresses_sha256(session: Session, panel: Panel) -> str:
     return hashlib.sha256(addresses_csv(session, panel).encode("utf-8")).hexdigest()
+
+
+def invited_ids(session: Session, panel: Panel) -> list[str]:
+    """The published ids of the invited households, in draw order."""
+    pid_of = {a.id: pid for pid, a in public_ids(session, panel)}
+    rows = session.execute(select(Invitation.address_id).where(Invitation.panel_id == panel.id).order_by(Invitation.id))
+    return [pid_of[address_id] for address_id in rows.scalars() if address_id in pid_of]
+
+
+def invited_csv(ids: list[str]) -> str:
+    return "address_id\n" + "".join(f"{pid}\n" for pid in ids)
+
+
+def rerun_command(draw: InvitationDraw) -> str:
+    """``python -m app.tally invitations addresses.csv ...``: re-runs the draw from the published file."""
+    from app.tally.formats.addresses_csv import format_weights
+
+    parts = ["python", "-m", "app.tally", "invitations", ADDRESSES_FILE, "--households", str(draw.households),
+             "--seed", draw.seed or "SEED"]
+    if draw.is_stratified:
+        parts += ["--stratify", "area"]
+    if draw.weights:
+        parts += ["--weights", format_weights(draw.weights)]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 _WEIGHT_RE = re.compile(r"^\s*(10|[1-9])\s*[=:]\s*([0-9]+(?:\.[0-9]+)?)\s*$")
@@ -223,20 +253,13 @@ def normalise_code(raw: str) -> str:
 
 
 def _lottery_inputs(session: Session, panel: Panel, weights: dict[str, float]) -> tuple[list[Any], dict[str, float] | None]:
-    """The library's inputs: addresses sorted by id, each in the stratum of its place (and, when deprivation
-    weights are used, of its decile: ``PLACE/decile-N``), and each stratum's weight."""
-    from app.tally.invitations import Address as TallyAddress
+    """The library's inputs, read from the published file exactly as the recount command reads it: each
+    address in the stratum of its area (and, when deprivation weights are used, of its decile:
+    ``AREA/decile-N``), and each stratum's weight."""
+    from app.tally.formats.addresses_csv import parse_addresses
 
-    rows = addresses(session, panel)
-    if not weights:
-        return [TallyAddress(id=a.ref, stratum=a.place.code) for a in rows], None
-    out, stratum_weights = [], {}
-    for a in rows:
-        decile = str(a.decile) if a.decile is not None else "none"
-        stratum = f"{a.place.code}/decile-{decile}"
-        stratum_weights[stratum] = weights.get(decile, 1.0)
-        out.append(TallyAddress(id=a.ref, stratum=stratum))
-    return out, stratum_weights
+    listing = parse_addresses(addresses_csv(session, panel), stratify="area", weights=weights, source=ADDRESSES_FILE)
+    return list(listing.addresses), listing.stratum_weights
 
 
 def lottery_sha256(session: Session, panel: Panel, households: int, is_stratified: bool, weights: dict[str, float]) -> str:
@@ -263,9 +286,9 @@ def draw_invitations(session: Session, officer: User, panel: Panel, seed: str) -
     draw.drawn_at = utcnow()
     draw.method_text = result.method
     draw.strata_json = json.dumps(dict(result.per_stratum), sort_keys=True)
-    by_ref = {a.ref: a for a in addresses(session, panel)}
-    session.add_all(Invitation(panel_id=panel.id, address_id=by_ref[ref].id, code=code)
-                    for ref, code in zip(result.selected, new_codes(session, len(result.selected)), strict=True))
+    by_public_id = dict(public_ids(session, panel))
+    session.add_all([Invitation(panel_id=panel.id, address_id=by_public_id[pid].id, code=code)
+                     for pid, code in zip(result.selected, new_codes(session, len(result.selected)), strict=True)])
     session.flush()
     audit.record(session, "panels.invitations_seed_recorded", actor=officer, obj=panel, data={"seed": draw.seed})
     audit.record(session, "panels.invitations_drawn", actor=officer, obj=panel,

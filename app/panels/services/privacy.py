@@ -4,7 +4,10 @@
 that are not yet purged) clears every respondent's name, contact details, availability and category answers
 and unlinks them from the invited address, deletes the address list and the response codes, and keeps, in
 ``Panel.aggregates_json``, how many were invited and answered, by channel, by status and by category answer.
-The published draw files are anonymised and stay.  Each purge is in the audit log.
+The public files about single people or households, even anonymised (the pool file, the lottery list, the address
+file and the invited ids), are deleted too and answer 410 Gone; what stays public is the hashes of the commitment,
+the quotas, the seed, the ids drawn, the lowest probability and the probabilities by category answer.  Each purge
+is in the audit log.
 """
 
 from __future__ import annotations
@@ -37,9 +40,27 @@ def aggregates(session: Session, panel: Panel) -> dict[str, object]:
     }
 
 
+def _forget_draw_files(panel: Panel) -> None:
+    """Keep the selection draw's hashes and aggregates; drop its per-person files and probabilities."""
+    from app.panels.services.selection import probabilities_by_category
+
+    draw = panel.selection
+    if draw is None:
+        return
+    if draw.result_json:
+        result = draw.result
+        result["by_category"] = [list(row) for row in probabilities_by_category(draw)]
+        result.pop("probabilities", None)
+        result.pop("reserves", None)
+        draw.result_json = json.dumps(result, sort_keys=True)
+    draw.pool_csv = ""
+    draw.lottery_csv = None
+
+
 def purge(session: Session, panel: Panel, actor: object = "cli") -> dict[str, object]:
     summary = aggregates(session, panel)
     now = utcnow()
+    _forget_draw_files(panel)
     for r in session.execute(select(Respondent).where(Respondent.panel_id == panel.id)).scalars():
         r.name = r.email = r.phone = r.availability = r.status_comment = None
         r.answers_json, r.invitation_id, r.purged_at = "{}", None, now

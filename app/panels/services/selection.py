@@ -9,6 +9,12 @@ the quotas file, and publishes their SHA-256, the inputs hash the recount comman
 the software version and how the seed will be fixed, before anyone knows the seed.  ``record_seed_and_draw``
 then records the seed and runs the selection on the frozen files, exactly as
 ``python -m app.tally sortition pool.csv quotas.csv --size K --seed S --method M`` does, so anyone can re-run it.
+
+Optionally the draw is a *transparent lottery* (Flanigan, Kehne and Procaccia, "Fair sortition made transparent",
+NeurIPS 2021; ``app.tally.sortition.transparent``): at the commitment the fair distribution is rounded to M equally
+likely panels, whose list (``lottery.csv``) and its SHA-256 are published; witnesses then draw a number from 1 to M
+in public (three ten-sided dice for M = 1000) and ``record_ticket_and_draw`` takes that ticket's panel, exactly as
+``python -m app.tally sortition pool.csv quotas.csv --size K --method M --lottery M --ticket N`` does.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ from app.panels.services.registration import pool
 POOL_FILE = "pool.csv"
 QUOTAS_FILE = "quotas.csv"
 MAX_SIZE = 1_000
+LOTTERY_FILE = "lottery.csv"
+LOTTERY_MIN = 2
+LOTTERY_MAX = 10_000  # four ten-sided dice
 
 
 def software_version() -> str:
@@ -200,15 +209,34 @@ def sha256(text: str) -> str:
 
 
 def commitment_document(*, pool_sha: str, quotas_sha: str, inputs_sha: str, method: str, size: int, version: str,
-                        seed_plan: str) -> str:
-    """The statement whose SHA-256 is the commitment (canonical JSON, sorted keys, UTF-8)."""
-    return json.dumps({"pool_csv_sha256": pool_sha, "quotas_csv_sha256": quotas_sha, "inputs_sha256": inputs_sha,
-                       "method": method, "size": size, "software": version, "seed_will_be_fixed_by": seed_plan},
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                        seed_plan: str, lottery_size: int | None = None, lottery_sha: str | None = None) -> str:
+    """The statement whose SHA-256 is the commitment (canonical JSON, sorted keys, UTF-8).  With a transparent
+    lottery it also names the number of panels and the SHA-256 of their list (lottery.csv)."""
+    statement: dict[str, Any] = {"pool_csv_sha256": pool_sha, "quotas_csv_sha256": quotas_sha, "inputs_sha256": inputs_sha,
+                                 "method": method, "size": size, "software": version, "seed_will_be_fixed_by": seed_plan}
+    if lottery_size is not None:
+        statement |= {"lottery_panels": lottery_size, "lottery_csv_sha256": lottery_sha}
+    return json.dumps(statement, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def commit(session: Session, officer: User, panel: Panel, seed_plan: str) -> SelectionDraw:
+def _check_lottery_size(method: str, lottery: int | None) -> None:
+    if lottery is None:
+        return
+    if method not in ("leximin", "maximin"):
+        raise DomainError(_("A transparent lottery needs the LEXIMIN or maximin method: the legacy draw's panels "
+                            "depend on the seed. Change the method on the quotas page, or leave the lottery empty."),
+                          field="lottery")
+    if not LOTTERY_MIN <= lottery <= LOTTERY_MAX:
+        raise DomainError(_("Enter a number of panels from %(min)d to %(max)d, or leave it empty",
+                            min=LOTTERY_MIN, max=LOTTERY_MAX), field="lottery")
+
+
+def commit(session: Session, officer: User, panel: Panel, seed_plan: str, lottery: int | None = None) -> SelectionDraw:
+    """Freeze and publish the files and the commitment.  With ``lottery=M`` the fair distribution is rounded to
+    M equally likely panels, whose list is published too; the number drawn in public then picks the panel."""
+    from app.tally.records import InputError
     from app.tally.sortition import inputs_sha256
+    from app.tally.sortition.transparent import lottery_csv, transparent_lottery
 
     if panel.selection is not None:
         raise DomainError(_("The draw is already committed."))
@@ -217,6 +245,7 @@ def commit(session: Session, officer: User, panel: Panel, seed_plan: str) -> Sel
         raise DomainError(_("Say how the seed will be fixed, for example by witnesses at a public meeting"), field="seed_plan")
     if len(seed_plan) > PLAN_MAX:
         raise DomainError(_("Keep this to %(max)d characters or fewer", max=PLAN_MAX), field="seed_plan")
+    _check_lottery_size(panel.method, lottery)
     check = feasibility(session, panel)
     if check is None:
         raise DomainError(_("Set the panel size and the quotas first."))
@@ -224,13 +253,24 @@ def commit(session: Session, officer: User, panel: Panel, seed_plan: str) -> Sel
         raise DomainError(_("The pool cannot meet the quotas yet. Change them or apply the suggested relaxations."))
     assert panel.size is not None
     people_text, quotas_text = pool_csv(panel, pool(session, panel)), quotas_csv(panel)
-    inputs = inputs_sha256(problem_from_files(people_text, quotas_text, panel.size), panel.method)
+    problem = problem_from_files(people_text, quotas_text, panel.size)
+    inputs = inputs_sha256(problem, panel.method)
+    listing = max_change = None
+    if lottery is not None:
+        try:
+            rounded = transparent_lottery(problem, lottery, method=panel.method)
+        except InputError as exc:
+            raise DomainError(_("The lottery could not be made: %(problem)s", problem=str(exc))) from None
+        listing, max_change = lottery_csv(rounded.panels), float(rounded.max_change)
     version = software_version()
     document = commitment_document(pool_sha=sha256(people_text), quotas_sha=sha256(quotas_text), inputs_sha=inputs,
-                                   method=panel.method, size=panel.size, version=version, seed_plan=seed_plan)
+                                   method=panel.method, size=panel.size, version=version, seed_plan=seed_plan,
+                                   lottery_size=lottery, lottery_sha=sha256(listing) if listing is not None else None)
     draw = SelectionDraw(panel_id=panel.id, method=panel.method, size=panel.size, software_version=version,
                          seed_plan=seed_plan, pool_csv=people_text, quotas_csv=quotas_text, inputs_sha256=inputs,
-                         commitment_text=document, commitment_sha256=sha256(document), committed_by_id=officer.id)
+                         commitment_text=document, commitment_sha256=sha256(document), committed_by_id=officer.id,
+                         lottery_size=lottery, lottery_csv=listing,
+                         lottery_sha256=sha256(listing) if listing is not None else None, lottery_max_change=max_change)
     session.add(draw)
     try:
         with session.begin_nested():
@@ -242,7 +282,9 @@ def commit(session: Session, officer: User, panel: Panel, seed_plan: str) -> Sel
     session.refresh(panel)
     audit.record(session, "panels.draw_committed", actor=officer, obj=panel,
                  data={"commitment_sha256": draw.commitment_sha256, "inputs_sha256": inputs, "method": draw.method,
-                       "size": draw.size, "software": version, "seed_plan": seed_plan, "pool": check.pool_size})
+                       "size": draw.size, "software": version, "seed_plan": seed_plan, "pool": check.pool_size,
+                       "lottery_panels": lottery, "lottery_csv_sha256": draw.lottery_sha256,
+                       "lottery_max_change": max_change})
     return draw
 
 
@@ -250,15 +292,23 @@ def frozen_problem(draw: SelectionDraw) -> Any:
     return problem_from_files(draw.pool_csv, draw.quotas_csv, draw.size)
 
 
-def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: str) -> SelectionDraw:
-    from app.tally.records import InputError
-    from app.tally.sortition import rank_reserves, select
-
+def _open_draw(panel: Panel) -> SelectionDraw:
     draw = panel.selection
     if draw is None:
         raise DomainError(_("Publish the commitment before recording the seed."))
     if draw.seed is not None:
         raise DomainError(_("The seed is already recorded and the panel drawn."))
+    return draw
+
+
+def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: str) -> SelectionDraw:
+    """Record the seed and draw the panel from the committed distribution (no transparent lottery)."""
+    from app.tally.records import InputError
+    from app.tally.sortition import select
+
+    draw = _open_draw(panel)
+    if draw.lottery_size is not None:
+        raise DomainError(_("This draw uses a transparent lottery: record the number drawn instead."))
     seed = (seed or "").strip()
     if not seed:
         raise DomainError(_("Enter the seed"), field="seed")
@@ -273,12 +323,48 @@ def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: st
         result = select(problem, method=draw.method, seed=seed)
     except InputError as exc:  # the commitment checked the quotas, so this means the files were changed
         raise DomainError(_("The draw could not run: %(problem)s", problem=str(exc))) from None
-    chosen = list(result.panel)
-    reserves = list(rank_reserves(problem, tuple(chosen), seed))
+    return _finish(session, officer, panel, draw, problem, list(result.panel), dict(result.probabilities),
+                   {"panels": int(result.panels), "inputs_sha256": result.inputs_sha256,
+                    "seconds": round(float(result.seconds), 3)})
+
+
+def record_ticket_and_draw(session: Session, officer: User, panel: Panel, ticket: int | None) -> SelectionDraw:
+    """Record the number drawn in public (1..M) and take that ticket's panel from the published lottery list.
+    The number is stored as the draw's seed, so the reserves (and later replacements) are ranked from it."""
+    from app.tally.sortition.transparent import parse_lottery_csv, probabilities_of
+
+    draw = _open_draw(panel)
+    if draw.lottery_size is None or draw.lottery_csv is None:
+        raise DomainError(_("This draw has no transparent lottery: record the seed instead."))
+    if ticket is None or not 1 <= ticket <= draw.lottery_size:
+        raise DomainError(_("Enter the number drawn, a whole number from 1 to %(max)d", max=draw.lottery_size),
+                          field="ticket")
+    if sha256(draw.lottery_csv) != draw.lottery_sha256:  # the list cannot change after the commitment; check anyway
+        raise DomainError(_("The lottery list no longer matches the commitment, so the panel cannot be drawn."))
+    draw.seed, draw.seed_recorded_at = str(ticket), utcnow()
+    session.flush()
+    audit.record(session, "panels.ticket_recorded", actor=officer, obj=panel,
+                 data={"ticket": ticket, "lottery_panels": draw.lottery_size, "lottery_csv_sha256": draw.lottery_sha256,
+                       "commitment_sha256": draw.commitment_sha256})
+    panels = parse_lottery_csv(draw.lottery_csv)
+    problem = frozen_problem(draw)
+    probabilities = probabilities_of(panels, [p.id for p in problem.people])
+    return _finish(session, officer, panel, draw, problem, list(panels[ticket - 1]), probabilities,
+                   {"panels": len(panels), "inputs_sha256": draw.inputs_sha256, "ticket": ticket,
+                    "lottery": draw.lottery_size, "rounding_max_change": draw.lottery_max_change})
+
+
+def _finish(session: Session, officer: User, panel: Panel, draw: SelectionDraw, problem: Any, chosen: list[str],
+            probabilities: dict[str, float], extra: dict[str, Any]) -> SelectionDraw:
+    """Store the result (panel, probabilities, reserves ranked from the seed), mark the drawn, audit it."""
+    from app.tally.sortition import rank_reserves
+
+    assert draw.seed is not None
+    reserves = list(rank_reserves(problem, tuple(chosen), draw.seed))
+    minimum = min(probabilities.values(), default=0.0)
     draw.result_json = json.dumps({
-        "panel": sorted(chosen), "probabilities": {str(k): float(v) for k, v in sorted(result.probabilities.items())},
-        "min_probability": float(result.min_probability), "panels": int(result.panels), "reserves": reserves,
-        "inputs_sha256": result.inputs_sha256, "seconds": round(float(result.seconds), 3),
+        "panel": sorted(chosen), "probabilities": {str(k): float(v) for k, v in sorted(probabilities.items())},
+        "min_probability": float(minimum), "reserves": reserves, **extra,
     }, sort_keys=True)
     draw.drawn_at = utcnow()
     chosen_set = set(chosen)
@@ -287,19 +373,35 @@ def record_seed_and_draw(session: Session, officer: User, panel: Panel, seed: st
             r.status = Status.SELECTED.value
     session.flush()
     audit.record(session, "panels.drawn", actor=officer, obj=panel,
-                 data={"seed": seed, "method": draw.method, "inputs_sha256": result.inputs_sha256,
-                       "panel": sorted(chosen), "min_probability": float(result.min_probability)})
+                 data={"seed": draw.seed, "method": draw.method, "inputs_sha256": draw.inputs_sha256,
+                       "panel": sorted(chosen), "min_probability": float(minimum),
+                       **({"ticket": extra["ticket"]} if "ticket" in extra else {})})
     return draw
 
 
 def rerun_command(draw: SelectionDraw) -> str:
-    parts = ["python", "-m", "app.tally", "sortition", POOL_FILE, QUOTAS_FILE, "--size", str(draw.size),
-             "--seed", draw.seed or "SEED", "--method", draw.method]
+    parts = ["python", "-m", "app.tally", "sortition", POOL_FILE, QUOTAS_FILE, "--size", str(draw.size)]
+    if draw.lottery_size is not None:
+        parts += ["--method", draw.method, "--lottery", str(draw.lottery_size), "--ticket", draw.seed or "N"]
+    else:
+        parts += ["--seed", draw.seed or "SEED", "--method", draw.method]
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def lottery_rows(draw: SelectionDraw) -> list[tuple[int, tuple[str, ...]]]:
+    """The published lottery: (ticket, panel) for every ticket (empty without a lottery or after the purge)."""
+    from app.tally.sortition.transparent import parse_lottery_csv
+
+    if not draw.lottery_csv:
+        return []
+    return list(enumerate(parse_lottery_csv(draw.lottery_csv), start=1))
+
+
 def probabilities_by_category(draw: SelectionDraw) -> list[tuple[str, str, int, float, float]]:
-    """For each category value: people in the pool, their lowest and their average selection probability."""
+    """For each category value: people in the pool, their lowest and their average selection probability (kept
+    in the result when the pool file is deleted with the personal data)."""
+    if "by_category" in draw.result:
+        return [(str(c), str(v), int(n), float(lo), float(mean)) for c, v, n, lo, mean in draw.result["by_category"]]
     probabilities = draw.result.get("probabilities", {})
     groups: dict[tuple[str, str], list[float]] = {}
     for row in csv.DictReader(io.StringIO(draw.pool_csv)):
