@@ -102,7 +102,7 @@ def data_files(session: Session, report: Report) -> dict[str, bytes]:
         out[rf.result_name] = (json.dumps(rf.result, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     out["audit.jsonl"] = audit_extract(session, report.target)
     out["verify_audit.py"] = VERIFY_SCRIPT.read_bytes()
-    out["methodology.md"] = render_template("exports/methodology.md", report=report).encode("utf-8")
+    out["methodology.md"] = render_template("exports/methodology_md.txt", report=report).encode("utf-8")
     return out
 
 

@@ -221,6 +221,13 @@ def facts(target: Target, part: Participation) -> list[tuple[str, str]]:
         out.append((_("Started"), day(target.starts)))
     if target.ends:
         out.append((_("Ended"), day(target.ends)))
+    if target.kind == "budget":
+        p = target.obj
+        for label, value in ((_("Proposals open"), p.proposals_open_on), (_("Review starts"), p.review_starts_on),
+                             (_("Voting opens"), p.voting_opens_on), (_("Voting closes"), p.voting_closes_on),
+                             (_("Results"), p.results_on)):
+            if value:
+                out.append((label, day(value)))
     out.append((_("Stage reached"), target.state))
     out.append((_("Participants"), number(part.participants)))
     return out

@@ -69,3 +69,13 @@ def download(pack: PackBuild) -> Response:
     target = target_or_404(pack.kind, pack.object_key)
     return Response(pack.content or b"", mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{pack_name(target)}"'})
+
+
+@bp.route("/")
+@requires(Permission.EXPORT_PACK)
+def index() -> str:
+    from app.exports.targets import all_targets
+
+    labels = {"budget": _("Participatory budget"), "vote": _("Ranked vote"), "panel": _("Citizens' panel"),
+              "proposals": _("Proposal consultation")}
+    return render_template("exports/index.html", targets=all_targets(db.session), kind_labels=labels)

@@ -137,6 +137,10 @@ def test_a_pack_for_every_finished_demo_process(app, demo, client, tmp_path):
             assert pack.pdf_missing
 
 
+def _ids(kind: str, finished: bool = True) -> list[str]:
+    return [t.key for t in all_targets(db.session) if t.kind == kind and t.is_finished == finished]
+
+
 def _html(text: str) -> str:
     from markupsafe import escape
 
@@ -158,7 +162,7 @@ def test_the_pdf_has_the_title_and_first_figures(app, demo, locale):
         pytest.skip(reason)
     from pypdf import PdfReader
 
-    target = resolve(db.session, "budget", "1")
+    target = resolve(db.session, "budget", _ids("budget")[0])
     files = build_pack(db.session, target, locale).files
     reader = PdfReader(io.BytesIO(files["report.pdf"]))
     assert len(reader.pages) >= 2
@@ -178,9 +182,9 @@ def test_cli_lists_and_packs(app, demo, tmp_path):
     runner = app.test_cli_runner()
     listing = runner.invoke(args=["exports", "list", "--json"])
     items = [json.loads(line) for line in listing.output.splitlines()]
-    assert {"kind": "budget", "id": "1"}.items() <= items[0].items()
+    assert {"kind": "budget", "id": _ids("budget")[0], "finished": True}.items() <= items[0].items()
     out = tmp_path / "pack.zip"
-    done = runner.invoke(args=["exports", "pack", "vote", "1", str(out)])
+    done = runner.invoke(args=["exports", "pack", "vote", _ids("vote")[0], str(out)])
     assert done.exit_code == 0, done.output
     assert "MANIFEST.sha256" in zipfile.ZipFile(out).namelist()
     bad = runner.invoke(args=["exports", "pack", "vote", "999", str(out)])
@@ -188,18 +192,19 @@ def test_cli_lists_and_packs(app, demo, tmp_path):
 
 
 def test_officers_write_the_report_and_build_the_pack_from_the_process_page(app, demo, browser):
+    vote = _ids("vote")[0]
     browser.sign_in("officer@demo.example.org", "folkmoot-demo")
-    show = browser.get("/votes/1").get_data(as_text=True)
-    assert "/exports/vote/1" in show
-    saved = browser.submit("/exports/vote/1", {"summary": "Sunday buses came first.", "meeting": "Cabinet, 14 January 2027"})
-    assert "The report&#39;s text is saved." in saved.get_data(as_text=True) or "saved" in saved.get_data(as_text=True)
-    page = browser.get("/exports/vote/1").get_data(as_text=True)
+    show = browser.get(f"/votes/{vote}").get_data(as_text=True)
+    assert f"/exports/vote/{vote}" in show
+    saved = browser.submit(f"/exports/vote/{vote}", {"summary": "Sunday buses came first.", "meeting": "Cabinet, 14 January 2027"})
+    assert "The report&#39;s text is saved." in saved.get_data(as_text=True)
+    page = browser.get(f"/exports/vote/{vote}").get_data(as_text=True)
     from tests.conftest import csrf_from
 
-    built = browser.client.post("/exports/vote/1/build", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    built = browser.client.post(f"/exports/vote/{vote}/build", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     body = built.get_data(as_text=True)
     assert "Ready to download" in body  # the tests run jobs at once
-    link = re.search(r'href="(/exports/vote/1/packs/\d+\.zip)"', body).group(1)
+    link = re.search(rf'href="(/exports/vote/{vote}/packs/\d+\.zip)"', body).group(1)
     zipped = browser.get(link)
     assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
     files = _unzip(zipped.data)
@@ -207,18 +212,21 @@ def test_officers_write_the_report_and_build_the_pack_from_the_process_page(app,
 
 
 def test_residents_cannot_reach_packs(app, demo, browser):
-    assert browser.get("/exports/vote/1").status_code == 302  # to sign in
+    vote = _ids("vote")[0]
+    assert browser.get(f"/exports/vote/{vote}").status_code == 302  # to sign in
     browser.sign_in("priya@demo.example.org", "folkmoot-demo")
-    assert browser.get("/exports/vote/1").status_code == 403
+    assert browser.get(f"/exports/vote/{vote}").status_code == 403
+    assert browser.get(f"/exports/vote/{vote}/packs/1.zip").status_code in (403, 404)
 
 
 def test_open_data_pages_offer_anonymised_files_under_the_ogl(app, demo, client):
     private = _private_names()
     index = client.get("/open-data/").get_data(as_text=True)
     assert "Open Government Licence v3.0" in index
-    assert "/open-data/vote/1/" in index and "/open-data/vote/3/" not in index
-    assert client.get("/open-data/vote/3/").status_code == 404  # not finished
-    for kind, key in (("budget", "1"), ("vote", "1"), ("vote", "2"), ("panel", "1")):
+    open_vote = _ids("vote", finished=False)[0]
+    assert f"/open-data/vote/{_ids('vote')[0]}/" in index and f"/open-data/vote/{open_vote}/" not in index
+    assert client.get(f"/open-data/vote/{open_vote}/").status_code == 404  # not finished
+    for kind, key in [(k, i) for k in ("budget", "vote", "panel") for i in _ids(k)]:
         page = client.get(f"/open-data/{kind}/{key}/").get_data(as_text=True)
         assert "Open Government Licence v3.0" in page and "report.html" not in page
         for name in re.findall(rf'href="/open-data/{kind}/{key}/([^"]+)"', page):
@@ -229,7 +237,30 @@ def test_open_data_pages_offer_anonymised_files_under_the_ogl(app, demo, client)
 
 
 def test_participation_on_results_pages(app, demo, client):
-    page = client.get("/votes/1/results").get_data(as_text=True)
+    page = client.get(f"/votes/{_ids('vote')[0]}/results").get_data(as_text=True)
     assert "Turnout by place" in page and "Participants by channel" in page
-    draw = client.get("/panels/1/draw").get_data(as_text=True)
+    draw = client.get(f"/panels/{_ids('panel')[0]}/draw").get_data(as_text=True)
     assert "make-up against its targets" in draw
+
+
+def test_a_proposal_consultation_of_a_past_period_packs(app, demo, browser):
+    from datetime import date
+
+    from app.exports.targets import consultation_key
+    from app.places.models import Place
+
+    target = next(t for t in all_targets(db.session) if t.kind == "proposals" and t.obj)
+    place = db.session.get(Place, target.place.id)
+    key = consultation_key(place, date(2020, 1, 1), date.today().replace(day=1) if date.today().day > 1 else date(2020, 1, 2))
+    past = resolve(db.session, "proposals", key)
+    assert past.is_finished
+    files = build_pack(db.session, past, "pl").files
+    wb = load_workbook(io.BytesIO(files["results.xlsx"]))
+    dates = [c.value for row in wb["proposals"].iter_rows(min_row=2, min_col=5, max_col=5) for c in row]
+    assert all(d is None or hasattr(d, "year") for d in dates)
+    _assert_no_personal_data("proposals", files["audit.jsonl"].decode() + files["tables/proposals.csv"].decode(), _private_names())
+    browser.sign_in("officer@demo.example.org", "folkmoot-demo")
+    index = browser.get("/exports/").get_data(as_text=True)
+    assert "/exports/proposals/" in index
+    assert browser.get(f"/exports/proposals/{key}").status_code == 200
+    assert browser.get("/exports/proposals/nowhere:2020-01-01:2020-12-31").status_code == 404

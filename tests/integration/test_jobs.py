@@ -89,7 +89,10 @@ def test_the_pack_build_job_marks_the_pack_ready(app, demo, inline):
     from app.extensions import db
 
     officer = db.session.execute(select(User).where(User.email == "officer@demo.example.org")).scalar_one()
-    build = services.request_build(db.session, officer, resolve(db.session, "vote", "2"), "pl")
+    from app.exports.targets import all_targets
+
+    vote = next(t for t in all_targets(db.session) if t.kind == "vote" and t.is_finished)
+    build = services.request_build(db.session, officer, resolve(db.session, "vote", vote.key), "pl")
     db.session.commit()
     jobs.enqueue("app.exports.services.run_build", build.id)
     db.session.refresh(build)
