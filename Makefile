@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 FLASK := FLASK_APP=wsgi.py $(BIN)/flask
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test install install-dev translations lint bench axe browser-deps clean shell
+.PHONY: run test install install-dev translations lint bench axe browser-deps pdf-deps clean shell
 URL ?= http://127.0.0.1:5000
 
 $(BIN)/python:
@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 translations:
 	$(FLASK) translate compile
 
-run: install translations
+run: install translations pdf-deps
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -42,7 +42,13 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "Chromium not installed: the browser tests will be skipped."; }
 
-test: install-dev translations browser-deps
+# Debian's Pango for WeasyPrint (the committee report's PDF); without it packs have no report.pdf and say why.
+pdf-deps:
+	@ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null) || \
+	  echo "Pango not installed: committee packs will have no report.pdf; install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0."; }
+
+test: install-dev translations browser-deps pdf-deps
 	$(BIN)/python -m pytest
 
 lint: install-dev

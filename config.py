@@ -34,6 +34,9 @@ class Config:
     # Rate limits (Flask-Limiter).  In memory unless REDIS_URL is set.
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Background jobs (app/core/jobs.py): RQ on Redis when set (run `flask worker`), else in-process after the response.
+    JOBS_REDIS_URL = REDIS_URL
+    JOBS_INLINE = False
     RATELIMIT_HEADERS_ENABLED = True
     # Each form is limited twice: per connection, at levels a room of people behind one library or community
     # centre connection can live with, and per e-mail address, tightly (guessing at one account).  Officers'
@@ -88,7 +91,7 @@ class DevelopmentConfig(Config):
         if os.environ.get("DATABASE_URL"):
             out["SQLALCHEMY_DATABASE_URI"] = database_url(os.environ["DATABASE_URL"])
         if os.environ.get("REDIS_URL"):
-            out["REDIS_URL"] = out["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
+            out["REDIS_URL"] = out["RATELIMIT_STORAGE_URI"] = out["JOBS_REDIS_URL"] = os.environ["REDIS_URL"]
         return out
 
 
@@ -98,6 +101,8 @@ class TestingConfig(Config):
     # TEST_DATABASE_URL, never DATABASE_URL, so that running the tests can never touch a real database.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_REDIS_URL = None  # tests run jobs at once (JOBS_INLINE); tests/integration/test_jobs.py tries both real paths
+    JOBS_INLINE = True
     PANEL_FORM_MIN_SECONDS = 0  # tests send forms at once; tests/integration/test_panels_registration.py checks the wait
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
@@ -122,6 +127,7 @@ class ProductionConfig(Config):
             "SQLALCHEMY_DATABASE_URI": database_url(os.environ["DATABASE_URL"]),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            "JOBS_REDIS_URL": redis_url,
         }
 
 

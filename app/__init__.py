@@ -76,8 +76,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.register_blueprint(voting.bp)
     from app import api
     app.register_blueprint(api.bp)
+    from app import exports
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(exports.open_data_bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli, forms_cli):
         app.cli.add_command(group)
+    from app.core.jobs import worker_command
+    app.cli.add_command(worker_command)
 
     i18n.init_app(app)
     security.init_app(app)

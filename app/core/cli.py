@@ -1,4 +1,4 @@
-"""Shared CLI: ``flask audit verify|export``, ``flask forms purge``, ``flask translate extract|update|compile``, ``flask demo seed``."""
+"""Shared CLI: ``flask audit verify|export|verify-extract``, ``flask forms purge``, ``flask translate extract|update|compile``, ``flask demo seed``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,20 @@ def export(path: str) -> None:
     never by name or e-mail), so anyone can recompute the chain."""
     count = audit.export_public(db.session, path)
     click.echo(f"{path}: {count} entries written. Accounts appear only as user:N.")
+
+
+@audit_cli.command("verify-extract")
+@click.argument("path", type=click.Path(dir_okay=False))
+def verify_extract(path: str) -> None:
+    """Check an extract (a committee pack's audit.jsonl): every entry's hash, increasing ids, and the links between
+    neighbouring entries; exit 1 naming the first bad line."""
+    from app.exports.verify_audit import verify_file
+
+    ok, checked, reason = verify_file(path)
+    if not ok:
+        click.echo(f"{path}: BROKEN: {reason} ({checked} entries before it are intact).", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: intact, {checked} entries verified.")
 
 
 def _pybabel(*args: str) -> None:

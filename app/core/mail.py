@@ -43,9 +43,9 @@ def send_mail(to: str, subject: str, body: str) -> None:
 # A service that wants people e-mailed (a proposal's new state, a budget's results) queues the rendered message on
 # the session; it is sent only when that transaction commits, and dropped if it rolls back, so nobody is told
 # about something that did not happen.  Messages are rendered when queued (in each recipient's language): after
-# the commit the session cannot load anything.  Sending is synchronous, inside the request that committed; the
-# callers bound how many they queue (see app.deliberation.notices.EMAIL_LIMIT).  At scale this belongs in a job
-# queue.
+# the commit the session cannot load anything.  Each message is then sent as a background job (app/core/jobs.py: RQ on
+# Redis, or in-process after the response); the callers bound how many they queue (see
+# app.deliberation.notices.EMAIL_LIMIT).
 
 _OUTBOX = "folkmoot_mail_after_commit"
 
@@ -56,12 +56,19 @@ def send_after_commit(session: Session, to: str, subject: str, body: str) -> Non
 
 @event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
+    from app.core import jobs
+
     queued = session.info.pop(_OUTBOX, None)
     for to, subject, body in queued or ():
-        try:
-            send_mail(to, subject, body)
-        except (OSError, smtplib.SMTPException):  # the change is committed; one failed message must not undo it
-            current_app.logger.exception("Could not send e-mail to %s", to)
+        jobs.enqueue("app.core.mail.send_queued_mail", to, subject, body)
+
+
+def send_queued_mail(to: str, subject: str, body: str) -> None:
+    """The background job that sends one queued message (app/core/jobs.py: RQ, or after the response)."""
+    try:
+        send_mail(to, subject, body)
+    except (OSError, smtplib.SMTPException):  # the change is committed; one failed message must not undo it
+        current_app.logger.exception("Could not send e-mail to %s", to)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -82,6 +82,9 @@ class Permission(enum.StrEnum):
     VOTE_VIEW_RESULTS = "vote.view_results"
     VOTE_SEE_DELEGATE_BALLOT = "vote.see_delegate_ballot"
     # --- end voting ---
+    # --- exports: policies in app/exports/policy.py (only the exports feature edits this block) ---
+    EXPORT_PACK = "export.pack"
+    # --- end exports ---
 
 
 _POLICIES: dict[Permission, Policy] = {}
