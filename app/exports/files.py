@@ -7,7 +7,8 @@ A documented, stable API (the open-data API may reuse it):
 - :func:`vote_files(session, vote) <vote_files>`: the weighted ``.blt`` ballot file of a published ranked vote
   (``python -m app.tally RULE FILE --seed SEED --json``);
 - :func:`panel_files(session, panel) <panel_files>`: the anonymised pool and quota CSV files frozen at the
-  commitment, with the draw (``python -m app.tally sortition pool.csv quotas.csv --size K --seed S --method M --json``).
+  commitment, with the draw (``python -m app.tally sortition pool.csv quotas.csv --size K --seed S --method M --json``,
+  or ``--lottery M --ticket N`` for a transparent lottery).
 
 Each returns :class:`RecountFile` items: the file's name and text, the result file's name and content (a dict in
 the shape ``python -m app.tally … --json`` prints, with ``file`` set to the file's name in the pack) and the exact
@@ -98,7 +99,7 @@ def vote_files(session: Session, vote: Any) -> list[RecountFile]:
 
 def panel_files(session: Session, panel: Any) -> list[RecountFile]:
     """The anonymised pool and quotas of a drawn panel with the draw, in the shape the sortition recount prints."""
-    from app.panels.services.selection import POOL_FILE, QUOTAS_FILE
+    from app.panels.services.selection import POOL_FILE, QUOTAS_FILE, rerun_command
 
     sel = panel.selection
     if sel is None or sel.seed is None or not sel.result_json:
@@ -109,9 +110,11 @@ def panel_files(session: Session, panel: Any) -> list[RecountFile]:
         "input_sha256": stored.get("inputs_sha256"), "panel": stored.get("panel", []),
         "probabilities": stored.get("probabilities", {}), "min_probability": stored.get("min_probability"),
         "panels": stored.get("panels"), "seconds": stored.get("seconds"),
-        "lottery": None, "lottery_index": None, "rounding_max_change": None,
+        "lottery": sel.lottery_size, "lottery_index": int(sel.seed) if sel.lottery_size else None,
+        "rounding_max_change": sel.lottery_max_change,
     }
-    argv = ("sortition", POOL_FILE, QUOTAS_FILE, "--size", str(sel.size), "--seed", sel.seed, "--method", sel.method, "--json")
+    # the command the public draw page shows (a transparent lottery re-runs by its ticket, not a seed)
+    argv = (*shlex.split(rerun_command(sel))[3:], "--json")
     return [RecountFile(POOL_FILE, sel.pool_csv, f"result-panel-{panel.id}.json", result, argv,
                         extra=((QUOTAS_FILE, sel.quotas_csv),))]
 
