@@ -2,24 +2,24 @@
 
 Given a target ``Y`` (the expected number of members of each unit, e.g. from
 :func:`app.tally.sortition.relaxed.relaxed_leximin`), we look for panels ``x_1, x_2, ...`` and probabilities
-``λ_1, λ_2, ...`` summing to 1 with ``sum_i λ_i x_i = Y``.  Two steps:
+``λ_1, λ_2, ...`` summing to 1 with ``sum_i λ_i x_i = Y``, by **rounding steps** (a Carathéodory /
+Birkhoff-von Neumann style peeling):
 
-1. **Rounding steps** (a Carathéodory / Birkhoff-von Neumann style peeling).  With ``t`` the probability still
-   to give and ``R`` the expected counts still to cover, let ``q = R / t``.  Find, by a small integer program
-   on HiGHS, a panel ``x`` with every ``x_u`` equal to ``floor(q_u)`` or ``ceil(q_u)``, every quota's count
-   between the floor and the ceiling of ``q``'s count for it, and every quota that ``q`` meets with equality
-   met with equality; then give ``x`` the largest probability ``λ`` that keeps ``(R - λx) / (t - λ)`` inside
-   those bounds.  Each step makes at least one more coordinate integral or one more quota tight, so there are
-   at most (units + 2 quotas + 1) steps; with many units at the same level many become integral at once.  The
-   step's objective (favour rounding up the largest fractional parts) only makes steps longer.
-2. If some step finds no such panel, the rest ``R`` (of probability ``t``) is decomposed by **column
-   generation**: a linear program over the panels found so far minimises the total deviation from ``R``, and
-   the panel integer program, with the LP's duals as weights, adds panels until none improves.  If the
-   deviation stays positive, ``Y`` is not in the convex hull of integral panels and :func:`decompose` returns
-   ``None``.
+With ``t`` the probability still to give and ``R`` the expected counts still to cover, let ``q = R / t``.  Find
+a panel ``x`` with every ``x_u`` equal to ``floor(q_u)`` or ``ceil(q_u)``, every quota's count between the
+floor and the ceiling of ``q``'s count for it (or, failing that, anywhere within the quota), and every quota
+that ``q`` meets with equality met with equality; then give ``x`` the largest probability ``λ`` that keeps
+``(R - λx) / (t - λ)`` inside those bounds.  Each step makes at least one more coordinate integral or one more
+quota tight, so there are at most (units + 2 quotas + 1) steps; with many units at the same level many become
+integral at once.  Panels that round up only coordinates with large fractional parts (and down only small
+ones) are tried first, as they give longer steps.  Each panel is found by *LP-and-fix* on HiGHS (see
+:class:`_StepModel`).  Once a coordinate is integral or a quota tight it stays so (every later panel agrees
+with it there), so the small tolerances used to recognise them never grow as ``t`` shrinks.
 
-The result is checked: the distribution's expected counts must equal ``Y`` within ``tolerance`` people per
-member of each unit (a probability), otherwise ``None``.
+The steps end when less than :data:`END` is left to give, and the panels are scaled up to probability 1.  If a
+step finds no panel before that, ``Y`` may lie outside the convex hull of panels (the quota polytope's
+vertices need not be integral with three or more categories), and :func:`decompose` returns ``None``; so it
+does if the distribution's probabilities differ from ``Y / |u|`` by more than ``tolerance`` for any unit.
 """
 
 from __future__ import annotations
@@ -53,16 +53,15 @@ SCALE_UP = 1e-7
 NEIGHBOURS = 200
 #: The thresholds tried, in turn, for the rounding step's fractional parts (see :func:`_rounding_steps`).
 THETAS = (0.25, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0)
-#: Column-generation rounds before giving up on the rest.
-MAX_ROUNDS = 2000
 
 
 class _StepModel:
     """The rounding step's integer program: the panel program with per-step bounds on units and quotas.
 
     It is solved by *LP-and-fix*: the linear relaxation (warm-started from the previous step's basis) gives a
-    vertex with at most about one fractional coordinate per quota; the integral coordinates are fixed and a
-    small integer program settles the rest.  Only if that fails is the whole integer program solved.
+    vertex with at most about one fractional coordinate per quota; the integral coordinates are fixed, except
+    the :data:`NEIGHBOURS` cheapest to change, and a small integer program settles the rest.  Only if that
+    fails (and ``full`` is asked for) is the whole integer program solved.
     """
 
     def __init__(self, units: Units, quotas: Sequence[Quota], size: int) -> None:
@@ -77,6 +76,8 @@ class _StepModel:
             self.membership[qi, members] = 1.0
         self.qmin = np.array([q.min for q in quotas], dtype=np.float64)
         self.qmax = np.array([q.max for q in quotas], dtype=np.float64)
+        self.size = size
+        self.households = units.households
         self.cols = np.arange(self.n, dtype=np.int32)
         self.rows = np.arange(1, len(quotas) + 1, dtype=np.int32)
         self.lp = Model()
@@ -97,6 +98,46 @@ class _StepModel:
         model.set_many_row_bounds(self.rows, qlo, qhi)
         return model.solve() == "optimal"
 
+    def _small(
+        self,
+        movable: npt.NDArray[np.bool_],
+        base: FloatArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        cost: FloatArray,
+        qlo: FloatArray,
+        qhi: FloatArray,
+    ) -> IntArray | None:
+        """The integer program over the ``movable`` coordinates only, the others fixed at ``base``."""
+        free = np.flatnonzero(movable)
+        m = Model(mip_gap=1.0)
+        col = {int(u): m.add_var(float(lo[u]), float(hi[u]), integer=True) for u in free}
+        fixed_total = float(base.sum())
+        m.add_row(self.size - fixed_total, self.size - fixed_total, list(col.values()), [1.0] * len(col))
+        fixed_counts = self.membership @ base
+        sub = self.membership[:, free]
+        for qi in range(len(qlo)):
+            inside = np.flatnonzero(sub[qi])
+            m.add_row(
+                qlo[qi] - fixed_counts[qi],
+                qhi[qi] - fixed_counts[qi],
+                [col[int(free[j])] for j in inside],
+                [1.0] * len(inside),
+            )
+        for group in self.households:
+            inside_cols = [col[u] for u in group if u in col]
+            if inside_cols:
+                m.add_row(-1e30, 1.0 - float(sum(base[u] for u in group)), inside_cols, [1.0] * len(inside_cols))
+        m.set_objective(list(col.values()), [float(cost[u]) for u in col], maximise=True)
+        if m.solve() != "optimal":
+            return None
+        values = m.values()
+        x = base.copy()
+        for u, c in col.items():
+            x[u] = round(values[c])
+        panel: IntArray = np.rint(x).astype(np.int64)
+        return panel
+
     def panel(
         self, lo: IntArray, hi: IntArray, cost: FloatArray, qlo: FloatArray, qhi: FloatArray, *, full: bool
     ) -> IntArray | None:
@@ -114,11 +155,13 @@ class _StepModel:
         reduced = np.abs(np.asarray(solution.col_dual))
         movable = np.abs(relaxed - near) > 1e-9
         movable[np.argsort(reduced, kind="stable")[:NEIGHBOURS]] = True
-        movable |= flo == fhi
+        movable &= flo < fhi
+        base = np.where(movable, 0.0, np.where(flo == fhi, flo, near))
+        small = self._small(movable, base, flo, fhi, cost, qlo, qhi)
+        if small is not None:
+            return small
         self.mip.set_many_costs(self.cols, cost)
-        if self._solve(self.mip, np.where(movable, flo, near), np.where(movable, fhi, near), qlo, qhi) or (
-            full and self._solve(self.mip, flo, fhi, qlo, qhi)
-        ):
+        if full and self._solve(self.mip, flo, fhi, qlo, qhi):
             panel: IntArray = np.rint(np.asarray(self.mip.values()[: self.n])).astype(np.int64)
             return panel
         return None
@@ -126,11 +169,7 @@ class _StepModel:
 
 def _rounding_steps(step: _StepModel, target: FloatArray) -> tuple[list[tuple[IntArray, float]], float]:
     """Peel panels off ``target`` (see the module docstring); returns the panels with their probabilities and
-    the probability ``t`` left undistributed (0 when the peeling finished).
-
-    Tolerances are absolute, in expected people (``R``), not relative to ``q = R / t``: what is ignored then
-    adds at most :data:`SNAP` to any expected count however small ``t`` becomes.
-    """
+    the probability ``t`` left undistributed (at most :data:`END` when the peeling finished)."""
     residual = target.copy()
     t = 1.0
     found: list[tuple[IntArray, float]] = []

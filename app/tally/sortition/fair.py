@@ -25,6 +25,12 @@ at ``z`` (by complementary slackness no optimal distribution gives them more).  
 Units no quota-satisfying panel can contain have probability 0 and take no part (FGGHP's "covered agents").
 The starting panels cover every other unit: each is the panel holding the most people from units not yet
 covered.  The master program's solution after the last stage gives the probabilities of the panels.
+
+LEXIMIN is first tried by a faster route: the same stages over the *fractional* relaxation of the panels
+(:mod:`app.tally.sortition.relaxed`, one small LP per stage), whose profile is an upper bound on the LEXIMIN
+profile, followed by writing that profile as a distribution over integral panels
+(:mod:`app.tally.sortition.decompose`).  When that succeeds the bound is reached, so it is the LEXIMIN profile
+(which is unique); when it fails the column generation above computes it.
 """
 
 from __future__ import annotations
