@@ -180,7 +180,10 @@ def _rounding_steps(step: _StepModel, target: FloatArray) -> tuple[list[tuple[In
     tight_lo = np.zeros(len(step.qmin), dtype=bool)
     tight_hi = np.zeros(len(step.qmin), dtype=bool)
     start = 0
-    while t > END:
+    # Each step makes a coordinate integral or a quota tight; the limit only guards against rounding surprises.
+    for _ in range(4 * (len(target) + 2 * len(step.qmin)) + 10):
+        if t <= END:
+            break
         q = residual / t
         near = np.rint(q)
         newly = ~integral & (np.abs(q - near) <= SNAP)
