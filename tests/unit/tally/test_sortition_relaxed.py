@@ -90,3 +90,18 @@ def test_unreachable_target_is_refused() -> None:
     problem = Problem(people, quotas, 2)
     units = build_units(problem)
     assert decompose(units, quotas, 2, [0.5] * 4) is None
+
+
+def test_falls_back_to_column_generation_when_the_relaxation_is_not_reached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = synthetic_pool(120, {"gender": 2, "age": 4, "region": 3}, 12, seed=6)
+    fast, exact, route = both_routes(problem)
+    assert route == "relaxation"
+    import app.tally.sortition.fair as fair
+
+    monkeypatch.setattr(fair, "decompose", lambda *args, **kwargs: None)
+    units = build_units(problem)
+    dist = fair_distribution(units, PanelModel(units, problem.quotas, problem.size), "leximin")
+    assert dist.route == "column generation"
+    assert list(dist.unit_probability) == pytest.approx(fast, abs=1e-6)
