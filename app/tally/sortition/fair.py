@@ -25,6 +25,12 @@ at ``z`` (by complementary slackness no optimal distribution gives them more).  
 Units no quota-satisfying panel can contain have probability 0 and take no part (FGGHP's "covered agents").
 The starting panels cover every other unit: each is the panel holding the most people from units not yet
 covered.  The master program's solution after the last stage gives the probabilities of the panels.
+
+LEXIMIN is first tried by a faster route: the same stages over the *fractional* relaxation of the panels
+(:mod:`app.tally.sortition.relaxed`, one small LP per stage), whose profile is an upper bound on the LEXIMIN
+profile, followed by writing that profile as a distribution over integral panels
+(:mod:`app.tally.sortition.decompose`).  When that succeeds the bound is reached, so it is the LEXIMIN profile
+(which is unique); when it fails the column generation above computes it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.tally.sortition.decompose import decompose
 from app.tally.sortition.pricing import SwapSearch
+from app.tally.sortition.relaxed import relaxed_leximin
 from app.tally.sortition.solver import Model, SolverError
 from app.tally.sortition.units import Comp, PanelModel, Units
 
@@ -60,6 +68,9 @@ class Distribution:
     unit_probability: tuple[float, ...]
     stages: int
     columns: int
+    #: How it was found: "column generation" (exact, :func:`fair_distribution`) or "relaxation" (the fractional
+    #: LEXIMIN of :mod:`.relaxed`, reached exactly by the panels of :mod:`.decompose`).
+    route: str = "column generation"
 
 
 def starting_panels(units: Units, pm: PanelModel) -> tuple[list[Comp], set[int]]:
@@ -179,10 +190,37 @@ def _heuristic(
     return found
 
 
-def fair_distribution(units: Units, pm: PanelModel, method: str) -> Distribution:
-    """The MAXIMIN or LEXIMIN distribution (``method``) over panels of ``units``."""
+def _relaxed_route(units: Units, pm: PanelModel) -> Distribution | None:
+    """LEXIMIN through the fractional relaxation, if its profile can be reached by panels (else ``None``)."""
+    n = len(units.units)
+    try:
+        shares, stages = relaxed_leximin(units, range(n), pm.quotas, pm.size)
+    except SolverError:
+        return None
+    found = decompose(units, pm.quotas, pm.size, [shares[u] * units.size(u) for u in range(n)])
+    if found is None:
+        return None
+    comps, weights = found
+    prob = [0.0] * n
+    for comp, w in zip(comps, weights, strict=True):
+        for u, x in comp:
+            prob[u] += w * x / units.size(u)
+    return Distribution(tuple(comps), tuple(weights), tuple(prob), stages, len(comps), "relaxation")
+
+
+def fair_distribution(units: Units, pm: PanelModel, method: str, *, relaxed: bool = True) -> Distribution:
+    """The MAXIMIN or LEXIMIN distribution (``method``) over panels of ``units``.
+
+    LEXIMIN is first sought through its fractional relaxation (:mod:`.relaxed`, :mod:`.decompose`): when the
+    relaxation's profile can be written as a distribution over panels it is the LEXIMIN profile (it is an
+    upper bound, reached).  Otherwise, or with ``relaxed=False``, it is computed by column generation.
+    """
     if method not in ("maximin", "leximin"):
         raise ValueError(f"unknown method {method!r}")
+    if method == "leximin" and relaxed:
+        via_relaxation = _relaxed_route(units, pm)
+        if via_relaxation is not None:
+            return via_relaxation
     comps, covered = starting_panels(units, pm)
     known = set(comps)
     active = sorted(covered)

@@ -122,10 +122,17 @@ def select(
     else:
         dist = fair_distribution(units, pm, method)
         exact = {m: dist.unit_probability[u] for u, unit in enumerate(units.units) for m in unit.members}
-        text = (
-            f"{method} by column generation on HiGHS over {len(units.units)} "
-            f"{'types' if compress else 'people'}; {dist.stages} stage(s), {dist.columns} panels generated"
-        )
+        over = f"{len(units.units)} {'types' if compress else 'people'}"
+        if dist.route == "relaxation":
+            text = (
+                f"{method} on HiGHS over {over}: fractional leximin in {dist.stages} stage(s), "
+                f"reached exactly by {dist.columns} panels"
+            )
+        else:
+            text = (
+                f"{method} by column generation on HiGHS over {over}; {dist.stages} stage(s), "
+                f"{dist.columns} panels generated"
+            )
         if lottery is None:
             prob = exact
             panel = _draw_from(units, dist, rng)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Model", "SolverError"]
 
@@ -113,6 +114,20 @@ class Model:
 
     def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
         self.h.changeRowBounds(row, lb, ub)
+
+    def set_many_bounds(self, cols: npt.NDArray[np.int32], lb: npt.NDArray[np.float64], ub: npt.NDArray[np.float64]) -> None:
+        """Set the bounds of the columns ``cols`` at once."""
+        self.h.changeColsBounds(len(cols), cols, lb, ub)
+
+    def set_many_row_bounds(
+        self, rows: npt.NDArray[np.int32], lb: npt.NDArray[np.float64], ub: npt.NDArray[np.float64]
+    ) -> None:
+        """Set the bounds of the rows ``rows`` at once."""
+        self.h.changeRowsBounds(len(rows), rows, lb, ub)  # type: ignore[attr-defined]
+
+    def set_many_costs(self, cols: npt.NDArray[np.int32], costs: npt.NDArray[np.float64]) -> None:
+        """Set the costs of the columns ``cols`` at once (the sense is unchanged)."""
+        self.h.changeColsCost(len(cols), cols, costs)
 
     def solve(self) -> str:
         """Solve; return ``"optimal"``, ``"infeasible"``, ``"unbounded"`` or HiGHS' own status text."""

@@ -82,6 +82,7 @@ class PanelModel:
     def __init__(self, units: Units, quotas: Sequence[Quota], size: int) -> None:
         self.units = units
         self.quotas = tuple(quotas)
+        self.size = size
         self.model = Model(mip_gap=1e-9)  # pricing must be exact to prove a stage optimal
         self.x = [self.model.add_var(0.0, float(units.size(u)), integer=True) for u in range(len(units.units))]
         self.model.add_row(size, size, self.x, [1.0] * len(self.x))
