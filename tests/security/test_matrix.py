@@ -133,6 +133,7 @@ def test_matrix(endpoint: str, app: Flask, world: World, visitors: dict[str, Vis
         "app/core/permissions.py to its view (the permission needs a policy in the feature's policy.py)")
     rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
     failures: list[str] = []
+    reached = False  # did any role get past the declaration and the loader, to the view itself?
     for rule in rules:
         variants = url_arguments(world, endpoint, set(rule.arguments))
         if isinstance(variants, str):
@@ -155,6 +156,7 @@ def test_matrix(endpoint: str, app: Flask, world: World, visitors: dict[str, Vis
                     else:
                         resp = visitor.client().post(url, data={"csrf_token": visitor.token})
                 status, location = resp.status_code, resp.headers.get("Location", "")
+                reached = reached or (status not in (403, 404) and outcome(status, location) != SIGN_IN)
                 if not matches(expected, status, location):
                     failures.append(f"{method} {url} as {role} ({variant}): expected {expected}, got {outcome(status, location)}")
                 if resp.mimetype == "text/html":
@@ -162,4 +164,7 @@ def test_matrix(endpoint: str, app: Flask, world: World, visitors: dict[str, Vis
                     for n in sorted({int(m) for m in RAW_PAYLOAD_RE.findall(body)}):
                         column = world.payloads.get(n, "text written through the services")
                         failures.append(f"{method} {url} as {role}: stored XSS, {column} printed unescaped")
+    if not reached:
+        failures.append("no role reached the view itself (every answer was sign-in, 403 or 404): give build_world() "
+                        "in tests/security/world.py an object this endpoint accepts, for the role that may use it")
     assert not failures, f"{endpoint} ({requirement.access}):\n  " + "\n  ".join(failures)

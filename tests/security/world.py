@@ -174,12 +174,28 @@ def build_world(session: Session) -> World:
     processes = session.execute(select(BudgetProcess).order_by(BudgetProcess.id)).scalars().all()
     headings = session.execute(select(BudgetHeading).order_by(BudgetHeading.id)).scalars().all()
     delegate = _first(session, select(DelegateProfile.user_id).order_by(DelegateProfile.user_id))
+    setup = _budget(session, users["officer"], "drafting")  # an officer may still change everything
+    closed = _budget(session, users["officer"], "reviewing_ballots")  # ready to count
+    by_state = {state: _first(session, select(Proposal.id).where(Proposal.state == state).order_by(Proposal.id))
+                for state in ("under_review", "in_delivery")}
+    recommendations = session.execute(select(Recommendation).where(Recommendation.status == "published")
+                                      .order_by(Recommendation.id)).scalars().all()
+    awaiting = next(r for r in recommendations if r.response is None)
+    answered = next(r for r in recommendations if r.response is not None)
+    reset_user = session.get(User, spare["reset"])
+    started = accounts.start_password_reset(session, reset_user.email or "")
+    assert started is not None
+    from app.auth import confirmation
 
-    def pair(own: Any, other: Any, restricted: Any) -> dict[str, Any]:
-        return {"own": own, "other": other, "restricted": restricted}
+    tokens = {"reset": started[1], "confirm": confirmation.start(session, session.get(User, spare["csrf"]))}
+
+    def pair(own: Any, other: Any, restricted: Any, **more: Any) -> dict[str, Any]:
+        """The three kinds of object, and any more the endpoints need to reach their views (by a readable name)."""
+        return {"own": own, "other": other, "restricted": restricted, **{k.replace("_", " "): v for k, v in more.items()}}
 
     values: dict[Any, dict[str, Any]] = {
-        "proposal_id": pair(own_proposal.id, other_proposal.id, draft.id),
+        "proposal_id": pair(own_proposal.id, other_proposal.id, draft.id, under_review=by_state["under_review"],
+                            in_delivery=by_state["in_delivery"]),
         "comment_id": pair(own_comment.id, other_comment.id, restricted_comment.id),
         "debate_id": pair(own_debate.id, public_debate.id, coalition_debate.id),
         "slug": pair(None, coalition_space.slug, panel_space.slug),
@@ -187,19 +203,21 @@ def build_world(session: Session) -> World:
         "membership_id": pair(None, _first(session, select(SpaceMembership.id).where(
             SpaceMembership.space_id == coalition_space.id, SpaceMembership.user_id == coalition.id)),
             _first(session, select(SpaceMembership.id).where(SpaceMembership.space_id == panel_space.id))),
-        "recommendation_id": pair(None, _first(session, select(Recommendation.id).where(Recommendation.status == "published")
-                                               .order_by(Recommendation.id)),
-                                  _first(session, select(Recommendation.id).where(Recommendation.status == "draft"))),
+        "recommendation_id": pair(None, awaiting.id, _first(session, select(Recommendation.id).where(Recommendation.status == "draft")),
+                                  answered=answered.id),
         "panel_id": pair(None, other_panel.id, panel.id),
         "vote_id": pair(None, published_vote.id, open_vote.id),
-        "process_id": pair(None, processes[0].id, processes[-1].id),
-        "heading_id": pair(None, headings[0].id, headings[-1].id),
+        "process_id": pair(None, processes[0].id, processes[-1].id, in_setup=setup[0], to_count=closed[0]),
+        "heading_id": pair(None, headings[0].id, headings[-1].id, in_setup=setup[1], to_count=closed[1]),
         "batch_id": pair(None, _first(session, select(PaperBatch.id).order_by(PaperBatch.id)),
                          _first(session, select(PaperBatch.id).order_by(PaperBatch.id.desc()))),
-        "pot_id": pair(None, _first(session, select(FundingPot.id).order_by(FundingPot.id)), None),
-        "project_id": pair(None, _first(session, select(BudgetProject.id).order_by(BudgetProject.id)), None),
+        "pot_id": pair(None, _first(session, select(FundingPot.id).order_by(FundingPot.id)), None, in_setup=setup[2]),
+        "project_id": pair(None, _first(session, select(BudgetProject.id).order_by(BudgetProject.id)), None,
+                           in_setup=setup[3]),
         "topic_id": pair(None, _first(session, select(Topic.id).order_by(Topic.id)), None),
         "token": pair(None, "not-a-real-token", None),
+        "reset_token": pair(None, tokens["reset"], None),
+        "confirm_token": pair(None, tokens["confirm"], None),
         "code": pair(None, _first(session, select(Place.code).where(Place.parent_id.is_not(None)).order_by(Place.id)), None),
         ("content_id", "kind"): pair((own_comment.id, "comment"), (public_debate.id, "debate"),
                                      (restricted_comment.id, "comment")),
@@ -215,9 +233,35 @@ def build_world(session: Session) -> World:
     return World(users=users, values=values, payloads=payloads, spare=spare)
 
 
+def _budget(session: Session, officer_id: int | None, phase: str) -> tuple[int, int, int, int]:
+    """A budget moved on to ``phase``, as an officer sets one up: (process, heading, pot, project) ids."""
+    from app.budgets import services as budgets
+    from app.budgets.models import BallotType, Completion, Phase, Rule
+    from app.places.models import Place
+
+    officer = session.get(User, officer_id)
+    where = session.execute(select(Place).where(Place.parent_id.is_(None)).order_by(Place.id)).scalars().first()
+    assert where is not None
+    process = budgets.create_process(session, officer, budgets.ProcessData(
+        title=f"Matrix budget ({phase})", description="Set up for the security matrix.", place=where,
+        ballot_type=BallotType.APPROVAL, rule=Rule.GREEDY, completion=Completion.NONE, max_choices=None, max_points=None),
+        seed=3)
+    heading = budgets.add_heading(session, officer, process, where, where.name, 10_000_00)
+    pot = budgets.add_pot(session, officer, heading, "Council grant", 10_000_00)
+    project = budgets.add_project(session, officer, heading, budgets.ProjectData("Play area", "Swings.", 4_000_00))
+    for step in list(Phase)[1: list(Phase).index(Phase(phase)) + 1]:
+        budgets.advance_phase(session, officer, process, step, confirm_early=True, confirm_low_turnout=True)
+    session.flush()
+    return process.id, heading.id, pot.id, project.id
+
+
 # Endpoints whose argument means something else than the same name elsewhere.
 ENDPOINT_ARGUMENTS: dict[str, Callable[[World], dict[str, dict[str, Any]]]] = {
     "core.set_language": lambda world: {"other": {"code": "pl"}},
+    "auth.reset_password": lambda world: {"other": {"token": world.values["reset_token"]["other"]},
+                                          "unknown": {"token": "not-a-real-token"}},
+    "auth.confirm_email": lambda world: {"other": {"token": world.values["confirm_token"]["other"]},
+                                         "unknown": {"token": "not-a-real-token"}},
 }
 
 
@@ -251,7 +295,7 @@ def _combined(world: World, names: tuple[str, ...]) -> dict[str, Any] | None:
     if len(names) < 2 or not all(n in world.values for n in names):
         return None
     combined: dict[str, Any] = {}
-    for variant in VARIANTS:
-        parts = [world.values[n][variant] for n in names]
+    for variant in world.values[names[0]]:
+        parts = [world.values[n].get(variant) for n in names]
         combined[variant] = None if any(p is None for p in parts) else tuple(parts)
     return combined
