@@ -129,7 +129,7 @@ def build_world(session: Session) -> World:
     suspended = _account(session, "sam.suspended@example.org", "Sam Suspended", "PE15 8AH")
     suspended.is_suspended = True
     spare = {name: _account(session, f"{name}.session@example.org", f"Session {name}", "PE15 8AH").id
-             for name in ("fixation", "copied", "reset", "csrf")}
+             for name in ("fixation", "copied", "reset", "csrf", "password", "remember", "redirect")}
     coalition = _by_email(session, "tom@demo.example.org")
     coalition_space = session.execute(select(Space).where(Space.kind == "coalition")).scalar_one()
     panel_space = session.execute(select(Space).where(Space.kind == "panel")).scalars().first()
