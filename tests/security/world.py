@@ -116,7 +116,7 @@ def build_world(session: Session) -> World:
     from app.core.demo import seed_demo
     from app.delegation.models import DelegateProfile
     from app.deliberation import services as deliberation
-    from app.deliberation.models import Comment, Debate, Recommendation, Space, SpaceMembership
+    from app.deliberation.models import Comment, ContentKind, Debate, Recommendation, Space, SpaceMembership
     from app.panels.models import Panel, Question, Respondent
     from app.places.models import Place
     from app.proposals import services as proposals
@@ -127,7 +127,6 @@ def build_world(session: Session) -> World:
     resident = _account(session, "rosa.resident@example.org", "Rosa Resident", "PE15 8AH")
     elsewhere = _account(session, "ellis.elsewhere@example.org", "Ellis Elsewhere", "CB1 2JB")
     suspended = _account(session, "sam.suspended@example.org", "Sam Suspended", "PE15 8AH")
-    suspended.is_suspended = True
     spare = {name: _account(session, f"{name}.session@example.org", f"Session {name}", "PE15 8AH").id
              for name in ("fixation", "copied", "reset", "csrf", "password", "remember", "redirect")}
     coalition = _by_email(session, "tom@demo.example.org")
@@ -226,6 +225,16 @@ def build_world(session: Session) -> World:
         ("panel_id", "question_id"): pair(None, None, (panel.id, _first(session, select(Question.id).where(
             Question.panel_id == panel.id).order_by(Question.id)))),
     }
+    # Moderation and edits, so that their free-text columns have rows too (on objects the matrix does not use).
+    moderator = session.get(User, users["moderator"])
+    deliberation.moderate_account(session, moderator, suspended, "suspend", "Repeated personal attacks.")
+    assert suspended.is_suspended
+    deliberation.edit_comment(session, resident, own_comment, PAYLOAD.format(n=0) + " Rosa, edited", None)
+    hidden_debate = deliberation.start_debate(session, elsewhere, None, deliberation.DebateData("To be hidden", "Spam."))
+    deliberation.hide(session, moderator, deliberation.ContentRef(ContentKind.DEBATE, hidden_debate), "Advertising.")
+    hidden_proposal = _first(session, select(Proposal).where(Proposal.state == "published", Proposal.id != other_proposal.id)
+                             .order_by(Proposal.id.desc()))
+    deliberation.hide(session, moderator, deliberation.ContentRef(ContentKind.PROPOSAL, hidden_proposal), "Off topic.")
     session.flush()
     # Sanity: the objects the matrix relies on exist.
     assert session.execute(select(func.count(Comment.id))).scalar_one() > 2
