@@ -40,9 +40,9 @@ CODED_NAMES = {
     "endpoint", "from_state", "kind", "language", "locale", "method", "object_id", "object_type", "ons_code",
     "outcome", "password_hash", "phase", "phone", "postcode", "public_id", "ranking", "ref", "resolution",
     "result_url", "role", "rule", "scope_kind", "seed", "seed_plan", "session_token", "slug", "software_version",
-    "stance", "state", "status", "subject_type", "to_state", "token", "url", "value",
+    "stance", "state", "status", "subject_type", "to_state", "token", "url", "value", "key", "sha256",
 }
-CODED_SUFFIXES = ("_json", "_hash", "_sha256", "_csv", "_text", "_id", "_translations")
+CODED_SUFFIXES = ("_json", "_hash", "_sha256", "_csv", "_text", "_id", "_key", "_translations")
 CODED_COLUMNS: set[str] = set()
 SHORTEST_FREE_TEXT = 40  # a String shorter than this holds a code, not prose
 # Rows whose text the app itself freezes, which the payloads must leave alone: a counted heading's project
@@ -220,6 +220,11 @@ def build_world(session: Session) -> World:
         "code": pair(None, _first(session, select(Place.code).where(Place.parent_id.is_not(None)).order_by(Place.id)), None),
         ("content_id", "kind"): pair((own_comment.id, "comment"), (public_debate.id, "debate"),
                                      (restricted_comment.id, "comment")),
+        "place_id": pair(march.id, elsewhere.home_place_id, None),
+        # exports and open data name what they export by kind and key (the object's id)
+        ("key", "kind"): pair(None, (str(processes[0].id), "budget"), (str(open_vote.id), "vote"),
+                              panel=(str(panel.id), "panel")),
+        ("key", "kind", "name"): pair(None, (str(processes[0].id), "budget", "MANIFEST.sha256"), None),
         ("panel_id", "respondent_id"): pair(None, None, (panel.id, _first(session, select(Respondent.id).where(
             Respondent.panel_id == panel.id, Respondent.status == "confirmed").order_by(Respondent.id)))),
         ("panel_id", "question_id"): pair(None, None, (panel.id, _first(session, select(Question.id).where(
@@ -235,11 +240,33 @@ def build_world(session: Session) -> World:
     hidden_proposal = _first(session, select(Proposal).where(Proposal.state == "published", Proposal.id != other_proposal.id)
                              .order_by(Proposal.id.desc()))
     deliberation.hide(session, moderator, deliberation.ContentRef(ContentKind.PROPOSAL, hidden_proposal), "Off topic.")
+    pack = _ready_pack(session, "budget", str(processes[0].id))
+    if pack is not None:
+        values[("build_id", "key", "kind")] = pair(None, (pack, str(processes[0].id), "budget"), None)
     session.flush()
     # Sanity: the objects the matrix relies on exist.
     assert session.execute(select(func.count(Comment.id))).scalar_one() > 2
     payloads = inject_payloads(session)
     return World(users=users, values=values, payloads=payloads, spare=spare)
+
+
+def _row(session: Session, table_name: str, **values: Any) -> int | None:
+    """A row in ``table_name`` when the app has that table (a feature's), its free-text columns filled; its id."""
+    table = db.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    for column in table.columns:
+        if column.name not in values and is_free_text(table_name, column):
+            values[column.name] = "Written by an officer."
+    result = session.execute(table.insert().values(**values))
+    return int(result.inserted_primary_key[0])
+
+
+def _ready_pack(session: Session, kind: str, key: str) -> int | None:
+    """A built committee pack and its report's texts, when the exports feature is there (the pack's id)."""
+    _row(session, "committee_reports", kind=kind, object_key=key)
+    return _row(session, "pack_builds", kind=kind, object_key=key, locale="en", state="ready",
+                content=b"PK\x05\x06" + b"\x00" * 18, sha256="0" * 64)
 
 
 def _budget(session: Session, officer_id: int | None, phase: str) -> tuple[int, int, int, int]:
