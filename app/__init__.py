@@ -45,8 +45,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = extensions.db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and not user.is_deleted else None
+        # ``id:token``: the token must still be the account's (signing out and password changes replace it)
+        uid, _, token = user_id.partition(":")
+        user = extensions.db.session.get(User, int(uid)) if uid.isdigit() and token else None
+        return user if user is not None and not user.is_deleted and user.holds_session(token) else None
 
     if app.testing:
         app.extensions["mail_outbox"] = []

@@ -155,5 +155,5 @@ def _system_officer() -> User:
 def login_as(client: FlaskClient, user: User) -> None:
     """Sign in without the form (the form itself is tested in the lifecycle test)."""
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp, confirmation, queries, services
@@ -16,6 +16,7 @@ from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.mail import send_after_commit
 from app.core.permissions import Permission, public, requires, signed_in
+from app.core.security import start_signed_in_session
 from app.extensions import db
 from app.places import services as place_services
 
@@ -50,7 +51,7 @@ def confirm_email(token: str) -> str | Response:
         return render_template("auth/confirm_invalid.html"), 404  # type: ignore[return-value]
     db.session.commit()
     if not current_user.is_authenticated:
-        login_user(user)
+        start_signed_in_session(user)
     flash(_("Thank you: your email address is confirmed. You can now vote and support proposals."), "success")
     return redirect(url_for("core.index"))
 

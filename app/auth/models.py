@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hmac
+import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -32,6 +34,10 @@ ROLE_LABELS = {
 GRANTABLE_ROLES = (Role.MODERATOR, Role.OFFICER, Role.ADMINISTRATOR)
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -57,6 +63,10 @@ class User(Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # The postcode was not in the directory: the resident chose their ward, and an officer has still to confirm it.
     is_area_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # A per-account nonce that every signed-in session carries (``get_id()`` is ``id:token``).  Signing out,
+    # a password change and deleting the account replace it, so a copied session or remember-me cookie stops
+    # working then, on every device.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token, nullable=False)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", foreign_keys="UserRole.user_id"
@@ -78,7 +88,15 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token}"
+
+    def holds_session(self, token: str) -> bool:
+        """Does a session that carries ``token`` still belong to this account (not signed out since)?"""
+        return bool(self.session_token) and hmac.compare_digest(self.session_token, token)
+
+    def end_sessions(self) -> None:
+        """Sign this account out everywhere: every session and remember-me cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     @property
     def roles(self) -> set[Role]:

@@ -145,6 +145,7 @@ def finish_password_reset(session: Session, token: str, new_password: str) -> Us
         select(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
     ).scalars():
         other.used_at = now
+    user.end_sessions()  # whoever knew the old password is signed out everywhere
     audit.record(session, "account.password_reset", actor=user, obj=user)
     return user
 
@@ -158,6 +159,12 @@ class Preferences:
     notify_results: bool
     postcode: str
     ward_id: int | None = None
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """Signing out ends every session of the account, including copies of its cookies."""
+    user.end_sessions()
+    session.flush()
 
 
 def update_preferences(session: Session, user: User, prefs: Preferences) -> None:
@@ -205,6 +212,7 @@ def delete_account(session: Session, user: User, password: str) -> None:
     user.notify_email = False
     user.is_deleted = True
     user.deleted_at = utcnow()
+    user.end_sessions()
     audit.record(session, "account.deleted", actor=user, obj=user)
 
 

@@ -6,7 +6,7 @@ import hashlib
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp, identity, queries, services
@@ -24,6 +24,7 @@ from app.core.errors import DomainError, render_error
 from app.core.forms import attach_error, safe_next
 from app.core.mail import send_mail
 from app.core.permissions import Permission, public, requires, signed_in
+from app.core.security import end_signed_in_session, start_signed_in_session
 from app.extensions import db, limiter
 from app.places import services as place_services
 
@@ -96,7 +97,7 @@ def sign_in() -> str | Response:
             form.form_errors.append(_("The email address or password is not correct."))
         else:
             db.session.commit()
-            login_user(user, remember=bool(form.remember.data))
+            start_signed_in_session(user, remember=bool(form.remember.data))
             flash(_("You are signed in."), "success")
             return redirect(safe_next(url_for("core.index")))
     return render_template("auth/sign_in.html", form=form, next=request.args.get("next", ""))
@@ -105,7 +106,10 @@ def sign_in() -> str | Response:
 @bp.route("/sign-out", methods=["POST"])
 @public
 def sign_out() -> Response:
-    logout_user()
+    if current_user.is_authenticated:
+        services.sign_out_everywhere(db.session, current_user)  # type: ignore[arg-type]
+        db.session.commit()
+    end_signed_in_session()
     flash(_("You are signed out."), "success")
     return redirect(url_for("core.index"))
 
@@ -195,7 +199,7 @@ def delete_account() -> str | Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            logout_user()
+            end_signed_in_session()
             flash(_("Your account has been deleted. What you wrote stays, shown as by a former member."), "success")
             return redirect(url_for("core.index"))
     return render_template("auth/delete_account.html", form=form)

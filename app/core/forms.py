@@ -22,7 +22,14 @@ def attach_error(form: FlaskForm, exc: DomainError) -> None:
 def safe_next(default: str) -> str:
     """A same-site path from ?next=, or ``default``: never an off-site redirect."""
     target = request.args.get("next") or request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    # Control characters and other unprintable ones (CR/LF would split the Location header; browsers drop tabs
+    # and newlines, so "/\t/evil" becomes "//evil") and anything that parses with a scheme or a host: not a
+    # same-site path.
+    if not target.isprintable():
+        return default
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
-        return target
-    return default
+    if parts.scheme or parts.netloc:
+        return default
+    return target

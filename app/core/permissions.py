@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -118,17 +119,37 @@ def registered_policies() -> dict[Permission, Policy]:
     return dict(_POLICIES)
 
 
-def _mark(view: Callable[..., Any], access: str) -> None:
-    view._folkmoot_access = access  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Requirement:
+    """What a view declared: ``kind`` is ``public``, ``member``, ``signed_in`` or ``requires``; for ``requires``,
+    the permission and the loader that turns the URL arguments into the object the policy is asked about."""
+
+    kind: str
+    permission: Permission | None = None
+    load: Callable[..., Any] | None = None
+
+    @property
+    def access(self) -> str:
+        return f"requires:{self.permission.value}" if self.permission is not None else self.kind
+
+
+def _mark(view: Callable[..., Any], requirement: Requirement) -> None:
+    view._folkmoot_requirement = requirement  # type: ignore[attr-defined]
+
+
+def requirement_of(view: Callable[..., Any]) -> Requirement | None:
+    """The declaration of a view (``None``: it declared nothing, which the permissions test refuses)."""
+    return getattr(view, "_folkmoot_requirement", None)
 
 
 def access_of(view: Callable[..., Any]) -> str | None:
-    return getattr(view, "_folkmoot_access", None)
+    requirement = requirement_of(view)
+    return requirement.access if requirement is not None else None
 
 
 def public(view: F) -> F:
     """Anyone, signed in or not, may use this view."""
-    _mark(view, "public")
+    _mark(view, Requirement("public"))
     return view
 
 
@@ -145,7 +166,7 @@ def member(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
-    _mark(wrapper, "member")
+    _mark(wrapper, Requirement("member"))
     return wrapper  # type: ignore[return-value]
 
 
@@ -161,7 +182,7 @@ def signed_in(view: F) -> F:
             return login_manager.unauthorized()
         return view(*args, **kwargs)
 
-    _mark(wrapper, "signed_in")
+    _mark(wrapper, Requirement("signed_in"))
     return wrapper  # type: ignore[return-value]
 
 
@@ -188,7 +209,7 @@ def requires(permission: Permission, load: Callable[..., Any] | None = None) -> 
                 abort(403)
             return view(*args, **kwargs)
 
-        _mark(wrapper, f"requires:{permission.value}")
+        _mark(wrapper, Requirement("requires", permission, load))
         return wrapper  # type: ignore[return-value]
 
     return decorate
