@@ -196,7 +196,7 @@ def upgrade():
     _renumber(conn, "vote_receipts", [], _new_ids(conn, "vote_receipts"))
 
     with op.batch_alter_table('budget_ballots', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False, autoincrement=False)
+        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('cast_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_constraint(batch_op.f('uq_budget_ballots_heading_id_voter_id'), type_='unique')
         batch_op.drop_index(batch_op.f('ix_budget_ballots_voter_id'))
@@ -208,7 +208,7 @@ def upgrade():
     with op.batch_alter_table('budget_ballot_choices', schema=None) as batch_op:
         batch_op.alter_column('ballot_id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
     with op.batch_alter_table('vote_ballots', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False, autoincrement=False)
+        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('token', existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column('cast_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_constraint(batch_op.f('uq_vote_ballots_vote_id_voter_id'), type_='unique')
@@ -219,7 +219,7 @@ def upgrade():
         batch_op.drop_column('channel')
         batch_op.drop_column('cast_at')
     with op.batch_alter_table('vote_receipts', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False, autoincrement=False)
+        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('ballot_id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('issued_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_column('channel')
