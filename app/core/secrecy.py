@@ -18,6 +18,7 @@ import hmac
 import secrets
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 BUDGET = "budget"
 VOTE = "vote"
@@ -46,3 +47,34 @@ def tokens(scope: str, object_id: int, voter_ids: list[int], key: bytes | None =
 def random_id() -> int:
     """A random positive 63-bit id (fits a signed 64-bit column)."""
     return secrets.randbits(63) or 1
+
+
+def rekey(session: Session, old_key: bytes, new_key: bytes) -> dict[str, int]:
+    """Re-compute every ballot token with ``new_key`` (budget and ranked ballots), in the caller's transaction.
+
+    The register says who voted where; each voter's old token finds their ballot and the new one replaces it.
+    Raises ValueError, changing nothing the caller commits, when a token matches no one under ``old_key``
+    (the old key is wrong, or a ballot has no mark on the register)."""
+    from sqlalchemy import select, update
+
+    from app.budgets.models import BudgetBallot, BudgetRegister
+    from app.voting.models import VoteBallot, VoteRegister
+
+    done = {"budget": 0, "vote": 0}
+    for scope, register, ballots, column in (
+        (BUDGET, BudgetRegister, BudgetBallot, "heading_id"),
+        (VOTE, VoteRegister, VoteBallot, "vote_id"),
+    ):
+        reg_obj, box_obj = getattr(register, column), getattr(ballots, column)
+        voters: dict[int, list[int]] = {}
+        for obj_id, voter_id in session.execute(select(reg_obj, register.voter_id)):
+            voters.setdefault(int(obj_id), []).append(int(voter_id))
+        for ballot_id, obj_id, old in session.execute(select(ballots.id, box_obj, ballots.token).where(ballots.token.is_not(None))).all():
+            olds = tokens(scope, obj_id, voters.get(int(obj_id), []), old_key)
+            voter = olds.get(old)
+            if voter is None:
+                raise ValueError(f"{scope} ballot tokens do not match the register under the current key: nothing was changed")
+            session.execute(update(ballots).where(ballots.id == ballot_id).values(token=token(scope, obj_id, voter, new_key)))
+            done[scope] += 1
+    session.flush()
+    return done

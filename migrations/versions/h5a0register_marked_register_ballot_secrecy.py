@@ -191,12 +191,15 @@ def upgrade():
 
     # --- random ids: the box's order no longer follows the register's
     _drop_fks(pg)
+    for table, column in (("budget_ballots", "id"), ("budget_ballot_choices", "ballot_id"), ("vote_ballots", "id"),
+                          ("vote_receipts", "id"), ("vote_receipts", "ballot_id")):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
     _renumber(conn, "budget_ballots", [("budget_ballot_choices", "ballot_id")], _new_ids(conn, "budget_ballots"))
     _renumber(conn, "vote_ballots", [("vote_receipts", "ballot_id")], _new_ids(conn, "vote_ballots"))
     _renumber(conn, "vote_receipts", [], _new_ids(conn, "vote_receipts"))
 
     with op.batch_alter_table('budget_ballots', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('cast_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_constraint(batch_op.f('uq_budget_ballots_heading_id_voter_id'), type_='unique')
         batch_op.drop_index(batch_op.f('ix_budget_ballots_voter_id'))
@@ -205,10 +208,7 @@ def upgrade():
         batch_op.drop_column('voter_id')
         batch_op.drop_column('channel')
         batch_op.drop_column('cast_at')
-    with op.batch_alter_table('budget_ballot_choices', schema=None) as batch_op:
-        batch_op.alter_column('ballot_id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
     with op.batch_alter_table('vote_ballots', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('token', existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column('cast_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_constraint(batch_op.f('uq_vote_ballots_vote_id_voter_id'), type_='unique')
@@ -219,8 +219,6 @@ def upgrade():
         batch_op.drop_column('channel')
         batch_op.drop_column('cast_at')
     with op.batch_alter_table('vote_receipts', schema=None) as batch_op:
-        batch_op.alter_column('id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
-        batch_op.alter_column('ballot_id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
         batch_op.alter_column('issued_on', existing_type=sa.Date(), nullable=False)
         batch_op.drop_column('channel')
         batch_op.drop_column('issued_at')
@@ -249,11 +247,11 @@ def downgrade():
     # --- join the register to the box again through the tokens
     marks = conn.execute(sa.text("SELECT heading_id, voter_id, marked_at FROM budget_register WHERE channel = 'online'")).all()
     by_token = {_token(key, "budget", h, v): (v, t) for h, v, t in marks}
-    rows = conn.execute(sa.text("SELECT id, token, paper_batch_id, cast_on FROM budget_ballots")).all()
+    rows = conn.execute(sa.text("SELECT id, token, cast_on FROM budget_ballots")).all()
     if rows:
         conn.execute(sa.text("UPDATE budget_ballots SET voter_id = :v, channel = :c, cast_at = :t WHERE id = :id"), [
-            {"id": i, "v": by_token.get(tok, (None, None))[0], "c": "online" if batch is None else "paper",
-             "t": _as_datetime(by_token.get(tok, (None, None))[1] or day)} for i, tok, batch, day in rows])
+            {"id": i, "v": by_token.get(tok, (None, None))[0], "c": "online" if tok is not None else "paper",
+             "t": _as_datetime(by_token.get(tok, (None, None))[1] or day)} for i, tok, day in rows])
     marks = conn.execute(sa.text("SELECT vote_id, voter_id, channel, marked_at FROM vote_register")).all()
     by_token = {_token(key, "vote", o, v): (v, c, t) for o, v, c, t in marks}
     rows = conn.execute(sa.text("SELECT id, token, cast_on FROM vote_ballots")).all()

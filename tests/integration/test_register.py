@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, User
 from app.budgets import queries, services
-from app.budgets.models import BallotChannel, BudgetBallot, BudgetHeading, BudgetRegister, Phase, RegisterCancellation
+from app.budgets.models import (
+    BallotChannel,
+    BudgetBallot,
+    BudgetHeading,
+    BudgetRegister,
+    Phase,
+    RegisterCancellation,
+)
 from app.core.errors import DomainError
 from app.core.models import AuditEntry
 from app.extensions import db
