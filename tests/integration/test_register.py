@@ -110,7 +110,7 @@ def test_a_batch_larger_than_the_papers_issued_is_refused(app):  # type: ignore[
     services.key_batch(db.session, a, batch, rows)
     services.key_batch(db.session, b, batch, rows)
     db.session.commit()
-    with pytest.raises(DomainError, match="holds 3 papers, but only 2 of the 2 paper ballots issued"):
+    with pytest.raises(DomainError, match=r"more papers \(3\) than .* \(2 of 2 issued\)"):
         services.accept_batch(db.session, a, batch)
     db.session.rollback()
     assert _ballots(heading.id) == 0
@@ -121,7 +121,7 @@ def test_a_batch_larger_than_the_papers_issued_is_refused(app):  # type: ignore[
     second = services.create_batch(db.session, a, heading, 2, 1)
     services.key_batch(db.session, a, second, rows[:1])
     services.key_batch(db.session, b, second, rows[:1])
-    with pytest.raises(DomainError, match="only 0 of the 3"):
+    with pytest.raises(DomainError, match=r"\(0 of 3 issued\)"):
         services.accept_batch(db.session, a, second)
 
 

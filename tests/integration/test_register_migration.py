@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String, Text, insert, inspect, select, text
+from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String, Text, insert, inspect, text
 
 from app import create_app
 from app.core import secrecy

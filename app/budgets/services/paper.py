@@ -150,7 +150,7 @@ def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
     allowance = paper_allowance(session, batch.heading)
     if len(rows) > allowance.left:
         raise DomainError(_(
-            "This batch holds %(papers)d papers, but only %(left)d of the %(issued)d paper ballots issued for this heading are not yet in an accepted batch. Check the batch against the register of issued papers.",
+            "This batch cannot be accepted: it holds more papers (%(papers)d) than the paper ballots issued for this heading and not yet in an accepted batch (%(left)d of %(issued)d issued). Check the batch against the register of issued papers.",
             papers=len(rows), left=allowance.left, issued=allowance.issued))
     now = utcnow()
     for n, row in enumerate(rows, start=1):
