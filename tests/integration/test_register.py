@@ -123,6 +123,11 @@ def test_a_batch_larger_than_the_papers_issued_is_refused(app):  # type: ignore[
     services.key_batch(db.session, b, second, rows[:1])
     with pytest.raises(DomainError, match=r"\(0 of 3 issued\)"):
         services.accept_batch(db.session, a, second)
+    db.session.rollback()
+    # and an issue whose paper may already be in an accepted batch cannot be cancelled
+    some = db.session.execute(select(BudgetRegister).where(BudgetRegister.heading_id == heading.id)).scalars().first()
+    with pytest.raises(DomainError, match="already in an accepted batch"):
+        services.cancel_issue(db.session, a, heading, db.session.get(User, some.voter_id), "lost")
 
 
 def test_paper_voters_do_not_also_count_through_a_delegate(app):  # type: ignore[no-untyped-def]

@@ -116,6 +116,8 @@ def cancel_issue(session: Session, officer: Any, heading: BudgetHeading, residen
     ).scalar_one_or_none()
     if mark is None or mark.channel not in PAPER_CHANNELS:
         raise DomainError(_("This resident has no paper ballot issue to cancel in this heading."))
+    if paper_allowance(session, heading).left < 1:
+        raise DomainError(_("Every paper ballot issued for this heading is already in an accepted batch, so no issue can be cancelled now."))
     cancellation = RegisterCancellation(heading_id=heading.id, voter_id=resident.id, channel=mark.channel, issued_at=mark.marked_at,
                                         issued_by_id=mark.issued_by_id, cancelled_by_id=officer.id, reason=reason)
     session.add(cancellation)
