@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
+    literal_column,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -349,7 +350,8 @@ class BudgetBallot(Base):
     @channel.inplace.expression
     @classmethod
     def _channel_expression(cls):  # type: ignore[no-untyped-def]
-        return case((cls.paper_batch_id.is_(None), BallotChannel.ONLINE.value), else_=BallotChannel.PAPER.value)
+        # literal SQL (no bound parameters), so the expression can also be selected and grouped by on PostgreSQL
+        return case((cls.paper_batch_id.is_(None), literal_column("'online'")), else_=literal_column("'paper'"))
 
 
 class BudgetRegister(Base):
