@@ -57,7 +57,8 @@ def main() -> None:
         db.session.add_all([county, district])
         db.session.flush()
         db.session.execute(insert(User), [{"id": i, "email": f"m{i}@bench.example.org", "display_name": f"M{i}",
-                                           "password_hash": "x", "home_place_id": district.id} for i in range(1, n + 1)])
+                                           "password_hash": "x", "home_place_id": district.id, "email_confirmed_at": utcnow()}
+                                          for i in range(1, n + 1)])
         ids = np.arange(1, n + 1)
         perm = rng.permutation(ids)
         voters = perm[:b]
