@@ -179,35 +179,3 @@ def test_officer_set_up_pages_have_no_axe_violations(live_site, chromium):  # no
     crawler.check_current("back to set-up refused")
     context.close()
     assert crawler.violations == [], "\n".join(crawler.violations)
-
-
-def test_register_pages_have_no_axe_violations(live_site, chromium):  # noqa: F811
-    """The officer's register: found by following links, a search by name and postcode, a search with an
-    error, a paper ballot issued, and the cancel page with its error state."""
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
-    _sign_in(page, live_site, "officer@demo.example.org")
-    crawler = Crawler(page, live_site)
-    page.goto(live_site + "/budgets/")
-    page.click(f"main a:text-is('{SOUTH}')")
-    page.click("main table a:text-is('South Cambridgeshire')")
-    page.click("main a:text-is('Register of who has voted')")
-    html = page.content()
-    assert "<h1>Register: South Cambridgeshire</h1>" in html and "South Cambridgeshire voter 546" in html
-    crawler.check_current("register")
-    page.fill("#name", "voter 3")
-    page.click("main button:text-is('Find')")
-    assert "There is a problem" in page.content()
-    crawler.check_current("register search with an error")
-    page.fill("#name", "voter 499")
-    page.fill("#postcode", "CB2")
-    page.click("main button:text-is('Find')")
-    assert "South Cambridgeshire voter 499" in page.content()
-    crawler.check_current("register search found")
-    page.goto(page.url.split("?")[0])
-    page.click("main table a:has-text('Cancel this issue') >> nth=0")
-    page.click("main button:text-is('Cancel the issue')")
-    assert "There is a problem" in page.content()
-    crawler.check_current("cancel a paper issue with an error")
-    context.close()
-    assert crawler.violations == [], "\n".join(crawler.violations)
