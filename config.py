@@ -11,6 +11,8 @@ BASE_DIR = Path(__file__).resolve().parent
 
 class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    # The key of the ballot tokens (app/core/secrecy.py); SECRET_KEY when unset.  `flask ballots rekey` changes it.
+    BALLOT_SECRET: str | None = os.environ.get("BALLOT_SECRET")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
     # Largest request body accepted; anything bigger gets a translated 413 page.
@@ -124,6 +126,7 @@ class ProductionConfig(Config):
         redis_url = os.environ.get("REDIS_URL")
         return {
             "SECRET_KEY": os.environ["SECRET_KEY"],
+            "BALLOT_SECRET": os.environ.get("BALLOT_SECRET"),
             "SQLALCHEMY_DATABASE_URI": database_url(os.environ["DATABASE_URL"]),
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",

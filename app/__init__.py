@@ -57,7 +57,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.auth.cli import users_cli
     from app.core import policy as _core_policy  # noqa: F401  (registers policies)
     from app.core import views as _core_views  # noqa: F401
-    from app.core.cli import audit_cli, demo_cli, forms_cli, translate_cli
+    from app.core.cli import audit_cli, ballots_cli, demo_cli, forms_cli, translate_cli
     from app.places.cli import places_cli
 
     app.register_blueprint(core.bp)
@@ -81,7 +81,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app import exports
     app.register_blueprint(exports.bp)
     app.register_blueprint(exports.open_data_bp)
-    for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli, forms_cli):
+    for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli, forms_cli, ballots_cli):
         app.cli.add_command(group)
     from app.core.jobs import worker_command
     app.cli.add_command(worker_command)

@@ -88,3 +88,17 @@ def advance(process: BudgetProcess, to: Phase, actor: User | None = None) -> Non
 
 def voters(n: int, postcode: str = "PE13 1AG") -> list[User]:
     return [make_user(postcode=postcode) for _ in range(n)]
+
+
+def issue_papers(heading: BudgetHeading, n: int, by: User | None = None, postcode: str = "PE13 1AG") -> list[User]:
+    """``n`` new residents marked on ``heading``'s register as issued a paper ballot (as officers did while voting
+    was open), so that keyed batches of up to ``n`` papers can be accepted.  Inserted directly, so it works in
+    any phase; :func:`app.budgets.services.issue_paper` is tested on its own."""
+    from app.budgets.models import BallotChannel, BudgetRegister
+
+    by = by or make_user(Role.OFFICER)
+    residents = voters(n, postcode)
+    for resident in residents:
+        db.session.add(BudgetRegister(heading_id=heading.id, voter_id=resident.id, channel=BallotChannel.PAPER.value, issued_by_id=by.id))
+    db.session.commit()
+    return residents

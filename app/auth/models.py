@@ -46,6 +46,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # the number on the resident's poll card, by which an officer finds them to issue a paper ballot
+    poll_card_number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
     home_place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), nullable=True, index=True)
     locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
     notify_email: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

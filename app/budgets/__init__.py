@@ -4,7 +4,17 @@ from flask import Blueprint
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets", cli_group="budgets")
 
-from app.budgets import ballot_views, cli, models, notices, policy, sections, thresholds, views  # noqa: E402,F401
+from app.budgets import (  # noqa: E402,F401
+    ballot_views,
+    cli,
+    models,
+    notices,
+    policy,
+    register_views,
+    sections,
+    thresholds,
+    views,
+)
 
 
 @bp.context_processor

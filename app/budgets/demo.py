@@ -28,11 +28,12 @@ from app.budgets.models import (
     BudgetBallot,
     BudgetHeading,
     BudgetProcess,
+    BudgetRegister,
     Completion,
     Phase,
     Rule,
 )
-from app.core import audit
+from app.core import audit, secrecy
 from app.core.db import utcnow
 from app.core.demo import DEMO_PASSWORD
 from app.places.models import Place, Postcode
@@ -161,26 +162,35 @@ def _ballots(session: Session, heading: BudgetHeading, voters: list[User], popul
     (the choices are valid by construction)."""
     projects = list(heading.projects)
     start, span = window[0], (window[1] - window[0]).total_seconds()
-    rows, chosen_sets = [], []
+    key = secrecy.ballot_key()
+    rows, marks, chosen_sets = [], [], []
     for voter in voters:
         chosen = _choose(heading, popularity, rng)
+        when = start + timedelta(seconds=int(span * rng.random()))
+        marks.append({"heading_id": heading.id, "voter_id": voter.id, "channel": BallotChannel.ONLINE.value, "marked_at": when})
         rows.append({
-            "heading_id": heading.id, "voter_id": voter.id, "channel": BallotChannel.ONLINE.value, "weight": 1,
+            "id": secrecy.random_id(), "heading_id": heading.id, "token": secrecy.token(secrecy.BUDGET, heading.id, voter.id, key), "weight": 1,
             "receipt_hash": services.receipt_hash(f"demo-{heading.id}-{voter.id}-{rng.getrandbits(64)}"),
-            "cast_at": start + timedelta(seconds=int(span * rng.random())), "is_spoilt": False, "replaced_count": 0,
+            "cast_on": when.date(), "is_spoilt": False, "replaced_count": 0,
         })
         chosen_sets.append(chosen)
-    ids = session.scalars(insert(BudgetBallot).returning(BudgetBallot.id, sort_by_parameter_order=True), rows).all()
+    session.execute(insert(BudgetRegister), marks)
+    session.execute(insert(BudgetBallot), rows)
+    ids = [r["id"] for r in rows]
     choices = [{"ballot_id": bid, "project_id": projects[j].id, "points": 1} for bid, chosen in zip(ids, chosen_sets, strict=True) for j in chosen]
     if choices:
         session.execute(insert(BallotChoice), choices)
 
 
-def _paper(session: Session, heading: BudgetHeading, popularity: list[float], rng: random.Random, sizes: list[int], *, accept: bool) -> int:
-    """Paper batches as officers enter them: keyed by the demo officer and, when ``accept``, keyed again by the
-    demo administrator and accepted.  Otherwise the batches wait for their second keying.  Returns the
-    number of paper ballots added."""
+def _paper(session: Session, heading: BudgetHeading, popularity: list[float], rng: random.Random, sizes: list[int], *, accept: bool,
+           electors: list[User]) -> int:
+    """Paper batches as officers enter them: the demo officer issues a paper ballot to each of ``electors``
+    (marking the register), keys the batches and, when ``accept``, the demo administrator keys them again and
+    they are accepted.  Otherwise the batches wait for their second keying.  Returns the number of paper
+    ballots added."""
     officer = session.execute(select(User).where(User.email == "officer@demo.example.org")).scalar_one()
+    for resident in electors:
+        services.issue_paper(session, officer, heading, resident)
     second = session.execute(select(User).where(User.email == "admin@demo.example.org")).scalar_one()
     projects = list(heading.projects)
     added = 0
@@ -217,10 +227,13 @@ def seed(session: Session) -> list[str]:
         opened, closed, published = _morning(dates[2]), _morning(dates[3]), _morning(dates[4])
         voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 300, 1)
         _ballots(session, heading, voters, popularity, rng, (opened, closed - timedelta(minutes=1)))
-        paper = _paper(session, heading, popularity, rng, [25, 20], accept=True)
+        paper_voters = _voters(session, "Fenland", ["PE13 1AG", "PE13 2NN", "PE15 8AH", "PE16 6AA"], 45, 501)
+        paper = _paper(session, heading, popularity, rng, [25, 20], accept=True, electors=paper_voters)
         # the paper ballots came in from the polling stations on the last day of voting
-        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.PAPER.value)
-                        .values(cast_at=closed - timedelta(hours=1)))
+        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.paper_batch_id.is_not(None))
+                        .values(cast_on=(closed - timedelta(hours=1)).date()))
+        session.execute(update(BudgetRegister).where(BudgetRegister.heading_id == heading.id, BudgetRegister.channel != BallotChannel.ONLINE.value)
+                        .values(marked_at=closed - timedelta(days=2)))
         services.advance_phase(session, None, process, Phase.REVIEWING_BALLOTS, "demonstration data", confirm_early=True,
                                confirm_low_turnout=True, at=closed)
         count = services.run_count(session, None, heading)
@@ -237,7 +250,8 @@ def seed(session: Session) -> list[str]:
         )
         voters = _voters(session, "South Cambridgeshire", ["CB23 6AA", "CB24 8RA", "CB22 3HA"], 200, 301)
         _ballots(session, process.headings[0], voters, popularity, rng, (_morning(dates[2]), now - timedelta(hours=1)))
-        _paper(session, process.headings[0], popularity, rng, [12], accept=False)
+        paper_voters = _voters(session, "South Cambridgeshire", ["CB23 6AA", "CB24 8RA", "CB22 3HA"], 12, 546)
+        _paper(session, process.headings[0], popularity, rng, [12], accept=False, electors=paper_voters)
         lines.append(f"Budget: {SOUTH_CAMBS} (voting open; 200 demo ballots, a paper batch awaiting its second keying; sarah@demo.example.org can vote)")
     if not lines:
         lines.append("Budgets: demonstration budgets already present.")

@@ -272,3 +272,28 @@ def keying_form_class(size: int, projects: list[Any], cumulative: bool) -> type[
             else:
                 setattr(KeyingForm, f"b{n}_p{p.id}", BallotBox(p.title))
     return KeyingForm
+
+
+class RegisterSearchForm(FlaskForm):
+    """Find a resident on the register: by poll card number, or by name and the start of the postcode."""
+
+    class Meta:
+        csrf = False  # a GET look-up that changes nothing
+
+    poll_card = StringField(_l("Poll card number"), validators=[Length(max=30)], description=_l("As printed on the resident's poll card"))
+    name = StringField(_l("Name"), validators=[Length(max=80)], description=_l("Or the resident's name, or part of it"))
+    postcode = StringField(_l("Postcode"), validators=[Length(max=10)],
+                           description=_l("With a name: the postcode, or its first part (for example PE13)"))
+
+
+class IssueForm(FlaskForm):
+    """Issue a paper ballot to one resident found on the register."""
+
+    channel = SelectField(_l("Kind of ballot"), choices=[("paper", _l("Paper ballot")), ("assisted", _l("Assisted paper ballot"))],
+                          default="paper")
+
+
+class CancelIssueForm(FlaskForm):
+    reason = TextAreaField(_l("Why the issue is cancelled"), validators=[
+        DataRequired(_l("Give the reason for cancelling this paper ballot issue.")), Length(max=500)],
+        description=_l("For example: the paper was spoilt and handed back. The reason is kept and written to the audit log."))

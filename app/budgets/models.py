@@ -11,10 +11,24 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+    literal_column,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
+from app.core.secrecy import random_id
 
 
 class Phase(enum.StrEnum):
@@ -115,6 +129,18 @@ COMPLETION_LABELS = {
 class BallotChannel(enum.StrEnum):
     ONLINE = "online"
     PAPER = "paper"
+    ASSISTED = "assisted"  # a paper ballot filled in with an officer's help (at a counter, by telephone)
+
+    @property
+    def label(self) -> str:
+        return str(CHANNEL_LABELS[self])
+
+
+CHANNEL_LABELS = {
+    BallotChannel.ONLINE: _l("Online"),
+    BallotChannel.PAPER: _l("Paper ballot"),
+    BallotChannel.ASSISTED: _l("Assisted paper ballot"),
+}
 
 
 class BatchState(enum.StrEnum):
@@ -287,31 +313,89 @@ class PaperKeying(Base):
 
 
 class BudgetBallot(Base):
-    """One ballot.  Online: one per voter per heading (unique), replaced in place until voting closes.
-    Paper: one per position in an accepted batch (unique)."""
+    """One ballot in the ballot box: what was chosen, never who chose it.
+
+    Online: one per voter per heading, found again by its keyed ``token`` (:mod:`app.core.secrecy`; unique),
+    replaced in place until voting closes.  Paper: one per position in an accepted batch (unique), no token.
+    The id is random and only the day of casting is kept, so neither the row order nor a time lines the box up
+    with the register (:class:`BudgetRegister`), which says who voted, how and when."""
 
     __tablename__ = "budget_ballots"
     __table_args__ = (
-        UniqueConstraint("heading_id", "voter_id"),
+        UniqueConstraint("heading_id", "token"),
         UniqueConstraint("paper_batch_id", "batch_position"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_id)
     heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
-    voter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    channel: Mapped[str] = mapped_column(String(10), nullable=False, default=BallotChannel.ONLINE.value)
+    token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     weight: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("budget_paper_batches.id"), nullable=True, index=True)
     batch_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_spoilt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    cast_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date(), nullable=False)
     replaced_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     heading: Mapped[BudgetHeading] = relationship()
     choices: Mapped[list[BallotChoice]] = relationship(
         back_populates="ballot", order_by="BallotChoice.project_id", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def channel(self) -> str:
+        """``online`` or ``paper`` (from the batch: the box stores no channel of its own)."""
+        return BallotChannel.ONLINE.value if self.paper_batch_id is None else BallotChannel.PAPER.value
+
+    @channel.inplace.expression
+    @classmethod
+    def _channel_expression(cls):  # type: ignore[no-untyped-def]
+        # literal SQL (no bound parameters), so the expression can also be selected and grouped by on PostgreSQL
+        return case((cls.paper_batch_id.is_(None), literal_column("'online'")), else_=literal_column("'paper'"))
+
+
+class BudgetRegister(Base):
+    """The marked register of a heading: who has voted, by which channel, when, and (for a paper ballot) which
+    officer issued it.  One mark per person per heading is a database constraint, whatever the channel, so a
+    resident cannot vote online and be issued a paper ballot too.  Officers only; the public sees counts."""
+
+    __tablename__ = "budget_register"
+    __table_args__ = (UniqueConstraint("heading_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    marked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    heading: Mapped[BudgetHeading] = relationship()
+    voter = relationship("User", foreign_keys=[voter_id])
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
+
+    @property
+    def channel_enum(self) -> BallotChannel:
+        return BallotChannel(self.channel)
+
+
+class RegisterCancellation(Base):
+    """A paper ballot issue cancelled by an officer (a spoilt or lost paper), with the reason: the mark is
+    removed from the register so a new paper can be issued, and this record (and the audit log) keeps it."""
+
+    __tablename__ = "budget_register_cancellations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), nullable=False, index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    cancelled_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    cancelled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    voter = relationship("User", foreign_keys=[voter_id])
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
 
 
 class BallotChoice(Base):
@@ -321,7 +405,7 @@ class BallotChoice(Base):
     __table_args__ = (UniqueConstraint("ballot_id", "project_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("budget_ballots.id", ondelete="CASCADE"), nullable=False, index=True)
+    ballot_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("budget_ballots.id", ondelete="CASCADE"), nullable=False, index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("budget_projects.id", ondelete="CASCADE"), nullable=False, index=True)
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -17,8 +17,10 @@ from app.budgets.models import (
     BudgetHeading,
     BudgetProcess,
     BudgetProject,
+    BudgetRegister,
     FundingPot,
     PaperBatch,
+    RegisterCancellation,
 )
 from app.extensions import db
 from app.places.models import Place
@@ -142,3 +144,44 @@ def headings_for_place(session: Session, place: Place) -> list[BudgetHeading]:
     """Headings residents of ``place`` vote in: the place's own and those of the areas it belongs to."""
     ids = [p.id for p in place.lineage()]
     return list(session.execute(select(BudgetHeading).where(BudgetHeading.place_id.in_(ids)).order_by(BudgetHeading.id)).scalars())
+
+
+# --------------------------------------------------------------------------------------------- the marked register
+
+
+def register_counts_by_channel(session: Session, heading_ids: list[int]) -> dict[int, dict[str, int]]:
+    """heading id -> {channel: people marked on the register} (``online``, ``paper``, ``assisted``); every heading
+    asked about is present, channels with nobody are left out.  Counts only, never names: safe for public
+    figures and committee packs.  Paper issues later cancelled are not counted."""
+    out: dict[int, dict[str, int]] = {int(h): {} for h in heading_ids}
+    if not out:
+        return out
+    for heading_id, channel, n in session.execute(
+        select(BudgetRegister.heading_id, BudgetRegister.channel, func.count(BudgetRegister.id))
+        .where(BudgetRegister.heading_id.in_(list(out))).group_by(BudgetRegister.heading_id, BudgetRegister.channel)
+    ):
+        out[int(heading_id)][str(channel)] = int(n)
+    return out
+
+
+def paper_issues(session: Session, heading: BudgetHeading) -> list[BudgetRegister]:
+    """The heading's paper and assisted ballot issues, newest first (officers only)."""
+    return list(session.execute(
+        select(BudgetRegister).where(BudgetRegister.heading_id == heading.id, BudgetRegister.channel != "online")
+        .order_by(BudgetRegister.marked_at.desc(), BudgetRegister.id.desc())
+    ).scalars())
+
+
+def cancellations(session: Session, heading: BudgetHeading) -> list[RegisterCancellation]:
+    return list(session.execute(
+        select(RegisterCancellation).where(RegisterCancellation.heading_id == heading.id).order_by(RegisterCancellation.cancelled_at.desc())
+    ).scalars())
+
+
+def marks_for(session: Session, heading: BudgetHeading, voter_ids: list[int]) -> dict[int, BudgetRegister]:
+    """voter id -> their mark on the heading's register, for the residents found by a search."""
+    if not voter_ids:
+        return {}
+    return {m.voter_id: m for m in session.execute(
+        select(BudgetRegister).where(BudgetRegister.heading_id == heading.id, BudgetRegister.voter_id.in_(voter_ids))
+    ).scalars()}

@@ -109,3 +109,38 @@ def purge_forms(days: int) -> None:
     count = once.purge(db.session, utcnow() - timedelta(days=days))
     db.session.commit()
     click.echo(f"{count} form tokens older than {days} days forgotten.")
+
+
+ballots_cli = AppGroup("ballots", help="Ballot secrecy at rest: the key of the ballot tokens.")
+
+
+@ballots_cli.command("rekey")
+@click.option("--new-secret-env", default="NEW_BALLOT_SECRET", show_default=True,
+              help="The environment variable holding the new key (kept off the command line and the shell history).")
+def rekey(new_secret_env: str) -> None:
+    """Re-key every ballot token from the current key (BALLOT_SECRET, else SECRET_KEY) to a new one, in one
+    transaction; then set BALLOT_SECRET to the new key and restart the application."""
+    import os
+
+    from flask import current_app
+
+    from app.core import secrecy
+
+    new = os.environ.get(new_secret_env, "")
+    if len(new) < 32:
+        click.echo(f"Set {new_secret_env} to the new key (at least 32 characters) first.", err=True)
+        sys.exit(2)
+    old = secrecy.ballot_key()
+    if new.encode("utf-8") == old:
+        click.echo("The new key is the current key: nothing to do.", err=True)
+        sys.exit(2)
+    try:
+        done = secrecy.rekey(db.session, old, new.encode("utf-8"))
+    except ValueError as exc:
+        db.session.rollback()
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    db.session.commit()
+    source = "BALLOT_SECRET" if current_app.config.get("BALLOT_SECRET") else "SECRET_KEY"
+    click.echo(f"Re-keyed {done['budget']} budget ballots and {done['vote']} ranked ballots (the old key was {source}). "
+               f"Now set BALLOT_SECRET to the value of {new_secret_env} and restart the application.")

@@ -1,8 +1,9 @@
 """Who took part: turnout by place against population, by channel, and by group where the process collected it.
 
 Every results page and every committee pack reads these functions.  ALL counting by channel is in
-:func:`channel_counts`, which reads today's ballot tables; when the ballot storage changes (a marked register that
-records each voter's channel), only its body changes.
+:func:`channel_counts`.  Budgets and votes are counted from the marked register (one mark per person per heading
+or vote, whatever the channel; a cancelled paper issue is unmarked), never from the ballot box, which holds no
+voter: so a paper voter's home place is known too.
 
 Only aggregates are returned: counts by place, channel or group, never a person.  Groups smaller than
 :data:`MIN_GROUP` are reported as "fewer than 10" (``None``) for budgets and votes; a panel's make-up against its
@@ -76,16 +77,15 @@ def channel_counts(kind: str, obj: Any) -> dict[str, int]:
     session = db.session
     counts: Counter[str] = Counter({c: 0 for c in CHANNELS})
     if kind == "budget":
-        from app.budgets.models import BudgetBallot, BudgetHeading
+        from app.budgets.queries import register_counts_by_channel as budget_marks
 
-        rows = session.execute(
-            select(BudgetBallot.channel).join(BudgetHeading, BudgetHeading.id == BudgetBallot.heading_id)
-            .where(BudgetHeading.process_id == obj.id, BudgetBallot.is_spoilt.is_(False))).scalars()
-        counts.update(_channel(c) for c in rows)
+        for marks in budget_marks(session, [h.id for h in obj.headings]).values():
+            counts.update({_channel(c): n for c, n in marks.items()})
     elif kind == "vote":
-        from app.voting.models import VoteBallot
+        from app.voting.queries import register_counts_by_channel as vote_marks
 
-        counts.update(_channel(c) for c in session.execute(select(VoteBallot.channel).where(VoteBallot.vote_id == obj.id)).scalars())
+        for marks in vote_marks(session, [obj.id]).values():
+            counts.update({_channel(c): n for c, n in marks.items()})
     elif kind == "panel":
         from app.panels.models import Respondent
 
@@ -104,18 +104,19 @@ def _channel(stored: str) -> str:
 def participant_homes(session: Session, kind: str, obj: Any) -> list[int | None]:
     """The home place id of each participant (``None`` when not known): one item per participant."""
     if kind == "budget":
-        from app.budgets.models import BudgetBallot, BudgetHeading
+        from app.budgets.models import BudgetHeading, BudgetRegister
 
         return list(session.execute(
-            select(User.home_place_id).select_from(BudgetBallot)
-            .join(BudgetHeading, BudgetHeading.id == BudgetBallot.heading_id)
-            .outerjoin(User, User.id == BudgetBallot.voter_id)
-            .where(BudgetHeading.process_id == obj.id, BudgetBallot.is_spoilt.is_(False))).scalars())
+            select(User.home_place_id).select_from(BudgetRegister)
+            .join(BudgetHeading, BudgetHeading.id == BudgetRegister.heading_id)
+            .outerjoin(User, User.id == BudgetRegister.voter_id)
+            .where(BudgetHeading.process_id == obj.id)).scalars())
     if kind == "vote":
-        from app.voting.models import VoteBallot
+        from app.voting.models import VoteRegister
 
-        return list(session.execute(select(User.home_place_id).join(VoteBallot, VoteBallot.voter_id == User.id)
-                                    .where(VoteBallot.vote_id == obj.id)).scalars())
+        return list(session.execute(select(User.home_place_id).select_from(VoteRegister)
+                                    .outerjoin(User, User.id == VoteRegister.voter_id)
+                                    .where(VoteRegister.vote_id == obj.id)).scalars())
     if kind == "panel":
         from app.panels.models import Address, Invitation, Respondent
 

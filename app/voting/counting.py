@@ -22,7 +22,7 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.budgets.services import software_version
-from app.core import audit
+from app.core import audit, secrecy
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.delegation.models import DelegateProfile, Delegation
@@ -41,7 +41,15 @@ from app.tally.ranked import RankedBallot, RankedElection, count_irv
 from app.tally.schulze import count_schulze
 from app.tally.stv import count_stv_scottish
 from app.voting import notices
-from app.voting.models import DelegationSnapshot, Vote, VoteBallot, VoteCount, VoteRule, VoteState
+from app.voting.models import (
+    DelegationSnapshot,
+    Vote,
+    VoteBallot,
+    VoteCount,
+    VoteRegister,
+    VoteRule,
+    VoteState,
+)
 
 TOP_WEIGHTS = 10
 
@@ -70,9 +78,17 @@ def snapshot_rows(session: Session, vote: Vote) -> list[tuple[int, int, str, int
 
 
 def _voters(session: Session, vote: Vote) -> list[tuple[int, str]]:
-    return [(int(a), b) for a, b in session.execute(
-        select(VoteBallot.voter_id, VoteBallot.ranking).where(VoteBallot.vote_id == vote.id).order_by(VoteBallot.voter_id)
-    ).all()]
+    """(voter id, ranking) of every ballot, by voter id: the register (who voted) joined to the ballot box (what
+    was chosen) through the keyed tokens, which only the server can compute (:mod:`app.core.secrecy`)."""
+    ids = session.execute(select(VoteRegister.voter_id).where(VoteRegister.vote_id == vote.id)).scalars().all()
+    by_token = secrecy.tokens(secrecy.VOTE, vote.id, list(ids))
+    out = []
+    for token, ranking in session.execute(select(VoteBallot.token, VoteBallot.ranking).where(VoteBallot.vote_id == vote.id)).all():
+        voter = by_token.get(token)
+        if voter is None:
+            raise RuntimeError(f"vote {vote.id}: a ballot's token matches no one on the register (was the ballot secret changed?)")
+        out.append((voter, ranking))
+    return sorted(out)
 
 
 def _resolve(session: Session, vote: Vote, rows: list[tuple[int, int, str, int, int, int | None]],

@@ -9,11 +9,13 @@ those delegated to them, after the vote's cap) is decided at close and kept in t
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -25,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
+from app.core.secrecy import random_id
 
 
 class VoteRule(enum.StrEnum):
@@ -130,17 +133,18 @@ class VoteOption(Base):
 
 
 class VoteBallot(Base):
-    """One person's ballot in one vote (unique), replaced in place until the vote closes."""
+    """One person's ballot in one vote, replaced in place until the vote closes.  The box holds no voter id:
+    the keyed ``token`` (:mod:`app.core.secrecy`; unique per vote) lets the server find a member's own ballot;
+    the id is random and only the day is kept.  Who voted, how and when is in :class:`VoteRegister`."""
 
     __tablename__ = "vote_ballots"
-    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)
+    __table_args__ = (UniqueConstraint("vote_id", "token"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_id)
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), nullable=False, index=True)
-    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False)
     ranking: Mapped[str] = mapped_column(String(2000), nullable=False, default="")
-    channel: Mapped[str] = mapped_column(String(10), nullable=False, default=BallotChannel.ONLINE.value)
-    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    cast_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date(), nullable=False)
     replaced_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     vote: Mapped[Vote] = relationship()
@@ -150,19 +154,34 @@ class VoteBallot(Base):
         return [int(x) for x in self.ranking.split(",") if x]
 
 
+class VoteRegister(Base):
+    """The marked register of a vote: who has voted, online or assisted (keyed by an officer, ``issued_by``),
+    and when they first voted.  One mark per person per vote (unique).  Officers only; the public sees counts."""
+
+    __tablename__ = "vote_register"
+    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), nullable=False, index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    marked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
 class VoteReceipt(Base):
     """A receipt code's hash.  A replaced ballot's receipt stays, marked replaced, so it never reads "not found".
-    It names the vote and the time, never the ballot's content or who cast it."""
+    It names the vote and the day, never the ballot's content, who cast it, or the time (which the register
+    keeps, so a time here would link the two)."""
 
     __tablename__ = "vote_receipts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_id)
     receipt_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), nullable=False, index=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("vote_ballots.id", ondelete="CASCADE"), nullable=False, index=True)
-    channel: Mapped[str] = mapped_column(String(10), nullable=False)
-    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    replaced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ballot_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("vote_ballots.id", ondelete="CASCADE"), nullable=False, index=True)
+    issued_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date(), nullable=False)
+    replaced_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     vote: Mapped[Vote] = relationship()
 

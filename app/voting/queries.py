@@ -11,7 +11,7 @@ from app.extensions import db
 from app.places.models import Place
 from app.places.queries import descendant_ids
 from app.proposals.models import Proposal, ProposalState
-from app.voting.models import Vote, VoteBallot
+from app.voting.models import Vote, VoteBallot, VoteRegister
 
 
 def vote_or_404(vote_id: int) -> Vote:
@@ -54,3 +54,17 @@ def electorate_size(session: Session, vote: Vote) -> int:
     ids = descendant_ids(session, vote.place)
     return int(session.execute(select(func.count(User.id)).where(User.home_place_id.in_(ids), User.is_deleted.is_(False),
                                                                  User.is_suspended.is_(False))).scalar_one())
+
+
+def register_counts_by_channel(session: Session, vote_ids: list[int]) -> dict[int, dict[str, int]]:
+    """vote id -> {channel: people marked on the vote's register} (``online``, ``assisted``); every vote asked
+    about is present.  Counts only, never names (safe for public figures and committee packs)."""
+    out: dict[int, dict[str, int]] = {int(v): {} for v in vote_ids}
+    if not out:
+        return out
+    for vote_id, channel, n in session.execute(
+        select(VoteRegister.vote_id, VoteRegister.channel, func.count(VoteRegister.id))
+        .where(VoteRegister.vote_id.in_(list(out))).group_by(VoteRegister.vote_id, VoteRegister.channel)
+    ):
+        out[int(vote_id)][str(channel)] = int(n)
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -20,14 +20,23 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.budgets.services import new_receipt_code, receipt_hash
-from app.core import audit
+from app.core import audit, secrecy
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.delegation.resolution import Resolution, eligible_ids, live_graph, max_user_id, resolve, scope_for
 from app.places.models import Place
 from app.proposals.models import Proposal, Topic
 from app.voting import notices, policy
-from app.voting.models import BallotChannel, Vote, VoteBallot, VoteOption, VoteReceipt, VoteRule, VoteState
+from app.voting.models import (
+    BallotChannel,
+    Vote,
+    VoteBallot,
+    VoteOption,
+    VoteReceipt,
+    VoteRegister,
+    VoteRule,
+    VoteState,
+)
 
 MAX_OPTIONS = 20
 MAX_TITLE = 200
@@ -158,10 +167,24 @@ def ranking_titles(vote: Vote, ranking: list[int]) -> list[str]:
 # --------------------------------------------------------------------------------------------- casting
 
 
+def ballot_token(vote: Vote | int, voter_id: int) -> str:
+    return secrecy.token(secrecy.VOTE, vote if isinstance(vote, int) else vote.id, voter_id)
+
+
 def ballot_of(session: Session, voter: Any, vote: Vote) -> VoteBallot | None:
+    """The member's own ballot, found by its keyed token (the box holds no voter id)."""
     if voter is None or not getattr(voter, "is_authenticated", False):
         return None
-    return session.execute(select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.voter_id == voter.id)).scalar_one_or_none()
+    return ballot_by_voter(session, vote, voter.id)
+
+
+def ballot_by_voter(session: Session, vote: Vote, voter_id: int, *, lock: bool = False) -> VoteBallot | None:
+    stmt = select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.token == ballot_token(vote, voter_id))
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def register_mark(session: Session, vote: Vote, voter_id: int) -> VoteRegister | None:
+    return session.execute(select(VoteRegister).where(VoteRegister.vote_id == vote.id, VoteRegister.voter_id == voter_id)).scalar_one_or_none()
 
 
 def _lock_vote(session: Session, vote: Vote) -> None:
@@ -171,31 +194,36 @@ def _lock_vote(session: Session, vote: Vote) -> None:
     session.refresh(vote, ["state"])
 
 
-def _store(session: Session, voter: User, vote: Vote, check: RankCheck, channel: BallotChannel, now: datetime) -> tuple[VoteBallot, str, bool]:
+def _store(session: Session, voter: User, vote: Vote, check: RankCheck, channel: BallotChannel, now: datetime,
+           officer: User | None = None) -> tuple[VoteBallot, str, bool]:
+    """Store the ballot under the voter's token and mark the register (in one transaction): the first ballot
+    adds the mark, a replacement updates its channel and keeps the time of the first vote."""
     code = new_receipt_code()
-    existing = session.execute(
-        select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.voter_id == voter.id).with_for_update()
-    ).scalar_one_or_none()
+    existing = ballot_by_voter(session, vote, voter.id, lock=True)
     replaced = existing is not None
     if existing is None:
         try:
             with session.begin_nested():
-                existing = VoteBallot(vote_id=vote.id, voter_id=voter.id, ranking=check.text, channel=channel.value, cast_at=now)
+                session.add(VoteRegister(vote_id=vote.id, voter_id=voter.id, channel=channel.value, marked_at=now,
+                                         issued_by_id=officer.id if officer is not None else None))
+                existing = VoteBallot(vote_id=vote.id, token=ballot_token(vote, voter.id), ranking=check.text, cast_on=now.date())
                 session.add(existing)
                 session.flush()
         except IntegrityError:
-            existing = session.execute(
-                select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.voter_id == voter.id).with_for_update()
-            ).scalar_one_or_none()
+            existing = ballot_by_voter(session, vote, voter.id, lock=True)
             if existing is None:  # pragma: no cover - the constraint that failed was not the voter's
                 raise
             replaced = True
     if replaced:
-        existing.ranking, existing.channel, existing.cast_at = check.text, channel.value, now
+        existing.ranking, existing.cast_on = check.text, now.date()
         existing.replaced_count += 1
-        session.execute(update(VoteReceipt).where(VoteReceipt.ballot_id == existing.id, VoteReceipt.replaced_at.is_(None))
-                        .values(replaced_at=now))
-    session.add(VoteReceipt(receipt_hash=receipt_hash(code), vote_id=vote.id, ballot_id=existing.id, channel=channel.value, issued_at=now))
+        session.execute(update(VoteReceipt).where(VoteReceipt.ballot_id == existing.id, VoteReceipt.replaced_on.is_(None))
+                        .values(replaced_on=now.date()))
+        mark = register_mark(session, vote, voter.id)
+        if mark is not None:
+            mark.channel = channel.value
+            mark.issued_by_id = officer.id if officer is not None else None
+    session.add(VoteReceipt(receipt_hash=receipt_hash(code), vote_id=vote.id, ballot_id=existing.id, issued_on=now.date()))
     session.flush()
     return existing, code, replaced
 
@@ -234,7 +262,7 @@ def cast_assisted(session: Session, officer: User, member: User, vote: Vote, ran
     check = check_ranking(vote, ranks, blank_confirmed)
     if not check.ok:
         raise DomainError(" ".join(check.problems + sorted(set(check.field_problems.values()))))
-    ballot, code, replaced = _store(session, member, vote, check, BallotChannel.ASSISTED, now)
+    ballot, code, replaced = _store(session, member, vote, check, BallotChannel.ASSISTED, now, officer)
     audit.record(session, "vote.assisted_ballot_keyed", actor=officer, obj=vote, data={"member_id": member.id, "replaced": replaced})
     notices.delegate_voted(session, vote, member)
     return code
@@ -243,9 +271,8 @@ def cast_assisted(session: Session, officer: User, member: User, vote: Vote, ran
 @dataclass(frozen=True)
 class ReceiptStatus:
     vote: Vote
-    channel: str
-    recorded_at: datetime
-    replaced_at: datetime | None
+    recorded_at: date  # the day only: a time would line the receipt up with the register
+    replaced_at: date | None
     counted: bool | None  # None while the result is not published
 
 
@@ -258,8 +285,8 @@ def check_receipt(session: Session, code: str) -> ReceiptStatus | None:
     vote = receipt.vote
     counted = None
     if vote.state == VoteState.PUBLISHED.value:
-        counted = receipt.replaced_at is None
-    return ReceiptStatus(vote, receipt.channel, receipt.issued_at, receipt.replaced_at, counted)
+        counted = receipt.replaced_on is None
+    return ReceiptStatus(vote, receipt.issued_on, receipt.replaced_on, counted)
 
 
 # --------------------------------------------------------------------------------------------- the delegate's ballot
@@ -268,9 +295,25 @@ def check_receipt(session: Session, code: str) -> ReceiptStatus | None:
 def live_resolution(session: Session, vote: Vote) -> Resolution:
     """The vote's delegations resolved as they stand now, with the ballots cast so far."""
     graph = live_graph(session)
-    voters = np.array(session.execute(select(VoteBallot.voter_id).where(VoteBallot.vote_id == vote.id)).scalars().all(), dtype=np.int64)
+    voters = np.array(session.execute(select(VoteRegister.voter_id).where(VoteRegister.vote_id == vote.id)).scalars().all(), dtype=np.int64)
     eligible = np.union1d(eligible_ids(session, vote.place), voters)
     return resolve(graph, scope_for(vote.place, vote.topic_id), eligible, voters, max_user_id(session) + 1, vote.weight_cap)
+
+
+def representative(session: Session, vote: Vote, member: Any) -> tuple[int, VoteBallot] | None:
+    """The delegate who casts ``member``'s vote and their ballot (see :func:`representative_ballot`)."""
+    ballot = representative_ballot(session, vote, member)
+    return None if ballot is None else (_cast_by(session, vote, member), ballot)
+
+
+def _cast_by(session: Session, vote: Vote, member: Any) -> int:
+    if vote.state == VoteState.OPEN.value:
+        res = live_resolution(session, vote)
+    else:
+        from app.voting.counting import snapshot_resolution
+
+        res = snapshot_resolution(session, vote)
+    return int(res.result.cast_by[member.id])
 
 
 def representative_ballot(session: Session, vote: Vote, member: Any) -> VoteBallot | None:
@@ -288,4 +331,4 @@ def representative_ballot(session: Session, vote: Vote, member: Any) -> VoteBall
     if member.id >= len(res.result.cast_by) or res.result.reason(member.id) not in ("delegated", "capped"):
         return None
     cast_by = int(res.result.cast_by[member.id])
-    return session.execute(select(VoteBallot).where(VoteBallot.vote_id == vote.id, VoteBallot.voter_id == cast_by)).scalar_one_or_none()
+    return ballot_by_voter(session, vote, cast_by)

@@ -109,11 +109,12 @@ def receipt() -> str:
 @bp.route("/<int:vote_id>/delegate")
 @requires(Permission.VOTE_SEE_DELEGATE_BALLOT, load=queries.vote_or_404)
 def delegate_ballot(vote: Vote) -> str:
-    rep = services.representative_ballot(db.session, vote, current_user)
+    found = services.representative(db.session, vote, current_user)
+    rep = found[1] if found else None
     mine = services.ballot_of(db.session, current_user, vote)
     return render_template("voting/delegate_ballot.html", vote=vote, rep=rep, mine=mine,
                            ranking=services.ranking_titles(vote, rep.option_ids) if rep else None,
-                           who=presenters.delegate_name(db.session, rep.voter_id) if rep else None,
+                           who=presenters.delegate_name(db.session, found[0]) if found else None,
                            accepting=policy.vote_refusal(current_user, vote) is None)
 
 

@@ -13,12 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.budgets import services
-from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, Phase
+from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, BudgetRegister, Phase
 from app.core.errors import DomainError
 from app.extensions import db
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import CAMBRIDGESHIRE, SOUTH_CAMBS, advance, cambs, make_budget, place  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import (  # noqa: F401  (cambs is a fixture)
+    CAMBRIDGESHIRE,
+    SOUTH_CAMBS,
+    advance,
+    cambs,
+    issue_papers,
+    make_budget,
+    place,
+)
 
 RECEIPT_RE = re.compile(r"<code>([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})</code>")
 
@@ -40,7 +48,11 @@ def _once(html: str) -> str:
 
 
 def _count(heading: BudgetHeading) -> int:
-    return db.session.execute(select(func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    return _count_ballots(heading.id)
+
+
+def _count_ballots(heading_id: int) -> int:
+    return db.session.execute(select(func.count(BudgetBallot.id)).where(BudgetBallot.heading_id == heading_id)).scalar_one()
 
 
 def test_approval_ballot_any_number(browser):  # type: ignore[no-untyped-def]
@@ -129,7 +141,7 @@ def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser):  # type: 
     # the database, not only Python, refuses a second row for the same voter
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
-            db.session.add(BudgetBallot(heading_id=heading.id, voter_id=voter.id))
+            db.session.add(BudgetBallot(heading_id=heading.id, token=ballot.token))
             db.session.flush()
     db.session.rollback()
     advance(process, Phase.REVIEWING_BALLOTS)
@@ -151,9 +163,9 @@ def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[n
     real = services.ballots._locked_ballot
     calls = []
 
-    def blind_first_time(session, heading_id, voter_id):  # type: ignore[no-untyped-def]
+    def blind_first_time(session, heading_id, token):  # type: ignore[no-untyped-def]
         calls.append(1)
-        return None if len(calls) == 1 else real(session, heading_id, voter_id)
+        return None if len(calls) == 1 else real(session, heading_id, token)
 
     monkeypatch.setattr(services.ballots, "_locked_ballot", blind_first_time)
     services.cast_ballot(db.session, voter, heading, {b: 1})
@@ -269,7 +281,7 @@ def test_guards_read_the_phase_afresh_when_another_officer_has_moved_it(app):  #
     row = [services.PaperRow({heading.projects[0].id: 1})]
     services.key_batch(db.session, a, batch, row)
     services.key_batch(db.session, b, batch, row)
-    db.session.commit()
+    issue_papers(heading, 1, a)
     assert heading.process.phase == Phase.BALLOTING.value  # loaded in this session: the copy a request holds
 
     with Session(db.engine) as other:  # another officer's request closes the vote, then setup is long gone
@@ -365,8 +377,8 @@ def test_closing_the_vote_while_ballots_are_cast(app):  # type: ignore[no-untype
     db.session.expire_all()
     closed = db.session.get(BudgetProcess, process_id)
     assert closed.phase == Phase.REVIEWING_BALLOTS.value
-    cast_at = list(db.session.execute(select(BudgetBallot.cast_at).where(BudgetBallot.heading_id == heading_id)).scalars())
-    assert len(cast_at) == outcomes.count("cast")
+    cast_at = list(db.session.execute(select(BudgetRegister.marked_at).where(BudgetRegister.heading_id == heading_id)).scalars())
+    assert len(cast_at) == outcomes.count("cast") == _count_ballots(heading_id)
     assert all(t <= closed.phase_changed_at for t in cast_at)
 
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.proposals.models import Proposal, ProposalState
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import FENLAND, advance, cambs, make_budget, place, voters  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import FENLAND, advance, cambs, issue_papers, make_budget, place, voters  # noqa: F401  (cambs is a fixture)
 
 pytestmark = pytest.mark.usefixtures("cambs")
 
@@ -70,6 +70,7 @@ def test_phase_guards(app):  # type: ignore[no-untyped-def]
     row = [services.PaperRow({heading.projects[0].id: 1})]
     services.key_batch(db.session, a, batch, row)
     services.key_batch(db.session, b, batch, row)
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, a, batch)
     db.session.commit()
     with pytest.raises(DomainError, match="changed after its count"):
@@ -223,6 +224,7 @@ def test_place_page_and_cli_edges(browser, tmp_path):  # type: ignore[no-untyped
     row = [services.PaperRow({heading.projects[0].id: 1})]
     services.key_batch(db.session, a, batch, row)
     services.key_batch(db.session, b, batch, row)
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, a, batch)
     db.session.commit()
     stale = runner.invoke(args=["budgets", "export", str(heading.id), str(tmp_path / "y.pb")])
@@ -300,6 +302,7 @@ def test_county_process_with_district_headings(browser):  # type: ignore[no-unty
     batch = services.create_batch(db.session, officer, south, 1, 1)
     for keyer in (officer, second):
         services.key_batch(db.session, keyer, batch, [services.PaperRow({south.projects[1].id: 1})])
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, officer, batch)
     db.session.commit()
     with pytest.raises(DomainError, match="South Cambridgeshire has no count"):
@@ -379,6 +382,7 @@ def test_count_and_preview_say_when_ballots_changed_since_the_count(browser):  #
     row = [services.PaperRow({heading.projects[2].id: 1})]
     services.key_batch(db.session, a, batch, row)
     services.key_batch(db.session, b, batch, row)
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, a, batch)
     db.session.commit()
     for url in (f"/budgets/headings/{heading.id}/count", f"/budgets/headings/{heading.id}/results"):

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.budgets import services
-from app.budgets.models import BudgetBallot, Phase
+from app.budgets.models import Phase
 from app.core.models import AuditEntry
 from app.delegation import services as delegation
 from app.delegation.models import ScopeKind
 from app.deliberation.models import Notification
 from app.extensions import db
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import SOUTH_CAMBS, advance, make_budget, place
+from tests.factories_budgets import SOUTH_CAMBS, advance, issue_papers, make_budget, place
 from tests.factories_votes import cambs, delegate, offer, resident  # noqa: F401  (cambs is a fixture)
 
 pytestmark = pytest.mark.usefixtures("cambs")
@@ -37,9 +37,9 @@ def _vote(voter, heading, index: int) -> str:  # type: ignore[no-untyped-def]
 
 
 def _weight(heading, voter) -> int:  # type: ignore[no-untyped-def]
-    return db.session.execute(
-        select(BudgetBallot.weight).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id == voter.id)
-    ).scalar_one()
+    ballot = services.ballot_of(db.session, voter, heading)
+    assert ballot is not None
+    return ballot.weight
 
 
 def _count(process, heading):  # type: ignore[no-untyped-def]
@@ -118,6 +118,7 @@ def test_only_delegations_for_the_headings_area_apply_and_paper_ballots_carry_no
     row = [services.PaperRow({heading.projects[1].id: 1})]
     services.key_batch(db.session, officer1, batch, row)
     services.key_batch(db.session, officer2, batch, row)
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, officer1, batch)
     db.session.commit()
     count = services.run_count(db.session, officer1, heading)

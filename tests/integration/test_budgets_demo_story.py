@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.budgets import queries, services
 from app.budgets.demo import FENLAND, SOUTH_CAMBS
-from app.budgets.models import BallotChannel, BudgetBallot, BudgetProcess, Phase
+from app.budgets.models import BallotChannel, BudgetProcess, BudgetRegister, Phase
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.i18n import moment
@@ -57,8 +57,8 @@ def test_the_demo_timetables_follow_the_story(demo, browser):  # type: ignore[no
         opened = datetime.combine(process.voting_opens_on, time(9, 0))
         closes = min(datetime.combine(process.voting_closes_on, time(9, 0)), now)
         first, last = db.session.execute(
-            select(func.min(BudgetBallot.cast_at), func.max(BudgetBallot.cast_at))
-            .where(BudgetBallot.heading_id == process.headings[0].id, BudgetBallot.channel == BallotChannel.ONLINE.value)
+            select(func.min(BudgetRegister.marked_at), func.max(BudgetRegister.marked_at))
+            .where(BudgetRegister.heading_id == process.headings[0].id, BudgetRegister.channel == BallotChannel.ONLINE.value)
         ).one()
         assert opened <= first < last < closes and last - first > timedelta(days=5)
 

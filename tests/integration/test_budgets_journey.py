@@ -17,7 +17,7 @@ from app.proposals import services as proposals
 from app.proposals.models import Proposal, ProposalState
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import FENLAND, place
+from tests.factories_budgets import FENLAND, issue_papers, place
 
 PW = "folkmoot-demo"
 RECEIPT_RE = re.compile(r"<code>([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})</code>")
@@ -156,6 +156,7 @@ def test_full_journey(browser, demo, tmp_path):  # type: ignore[no-untyped-def]
     assert "Accept batch" not in html
     html = browser.submit(f"/budgets/batches/{batch_id}/key", keyed).get_data(as_text=True)
     assert "Both keyings agree" in html
+    issue_papers(heading, 3)
     html = browser.client.post(f"/budgets/batches/{batch_id}/accept", data={"csrf_token": csrf_from(html)}, follow_redirects=True).get_data(as_text=True)
     assert "3 paper ballots added" in html
     browser.sign_out()

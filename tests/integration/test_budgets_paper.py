@@ -13,7 +13,7 @@ from app.budgets.models import BallotType, BudgetBallot, PaperBatch, PaperKeying
 from app.core.errors import DomainError
 from app.extensions import db
 from tests.factories import PASSWORD, make_user
-from tests.factories_budgets import advance, cambs, make_budget  # noqa: F401  (cambs is a fixture)
+from tests.factories_budgets import advance, cambs, issue_papers, make_budget  # noqa: F401  (cambs is a fixture)
 
 pytestmark = pytest.mark.usefixtures("cambs")
 
@@ -54,6 +54,7 @@ def test_double_keying_mismatch_resolution_and_accept(app):  # type: ignore[no-u
         services.key_batch(db.session, c, batch, good)
     services.key_batch(db.session, b, batch, good)  # b re-checks the papers and corrects the keying
     assert services.batch_mismatches(batch) == []
+    issue_papers(batch.heading, batch.size)
     assert services.accept_batch(db.session, c, batch) == 3
     db.session.commit()
     # the audit log holds a fingerprint of each keying and of what was accepted: the accepted one is the agreed one
@@ -138,6 +139,7 @@ def test_a_batch_started_in_error_is_discarded_before_acceptance(browser):  # ty
     batch = services.create_batch(db.session, a, heading, 3, 1)
     services.key_batch(db.session, a, batch, [services.PaperRow({p: 1})])
     services.key_batch(db.session, b, batch, [services.PaperRow({p: 1})])
+    issue_papers(batch.heading, batch.size)
     services.accept_batch(db.session, a, batch)
     db.session.commit()
     page = browser.get(f"/budgets/batches/{batch.id}").get_data(as_text=True)

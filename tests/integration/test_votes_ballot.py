@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Role
 from app.core.models import AuditEntry
 from app.extensions import db
+from app.voting import services
 from app.voting.models import VoteBallot
 from tests.factories import PASSWORD, make_user
 from tests.factories_votes import OUTSIDE_POSTCODE, cambs, make_vote, resident  # noqa: F401  (cambs is a fixture)
@@ -46,7 +47,7 @@ def test_check_then_cast_then_replace_with_old_and_new_shown(browser):
     html = browser.submit(url, {**_ranks(vote, Play_area=1, Library_hub=3), "checked": _checked(html), "cast": "1"}).get_data(as_text=True)
     assert "Your ballot is recorded" in html
     code = re.search(r"<code>([A-Z2-9-]{19})</code>", html).group(1)
-    ballot = db.session.execute(select(VoteBallot).where(VoteBallot.voter_id == voter.id)).scalar_one()
+    ballot = services.ballot_of(db.session, voter, vote)
     assert ballot.option_ids == [o.id for o in vote.options if o.title in ("Play area", "Library hub")]
     # replacing: the check shows the ballot now and after
     html = browser.submit(url, {**_ranks(vote, Bus_shelter=1), "check": "1"}).get_data(as_text=True)
@@ -94,9 +95,9 @@ def test_who_may_vote(browser):
 def test_one_ballot_per_person_is_a_database_constraint():
     vote = make_vote()
     voter = resident()
-    db.session.add(VoteBallot(vote_id=vote.id, voter_id=voter.id, ranking=""))
+    db.session.add(VoteBallot(vote_id=vote.id, token=services.ballot_token(vote, voter.id), ranking=""))
     db.session.commit()
-    db.session.add(VoteBallot(vote_id=vote.id, voter_id=voter.id, ranking=""))
+    db.session.add(VoteBallot(vote_id=vote.id, token=services.ballot_token(vote, voter.id), ranking=""))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -111,8 +112,8 @@ def test_an_officer_keys_a_members_ballot_without_logging_its_content(browser):
     assert "No member has that email address" in html
     html = browser.submit(f"/votes/{vote.id}/assisted", {"member_email": member.email, **_ranks(vote, Library_hub=1, Play_area=2)}).get_data(as_text=True)
     assert "The member's ballot is recorded" in html
-    ballot = db.session.execute(select(VoteBallot).where(VoteBallot.voter_id == member.id)).scalar_one()
-    assert ballot.channel == "assisted"
+    assert services.ballot_of(db.session, member, vote) is not None
+    assert services.register_mark(db.session, vote, member.id).channel == "assisted"
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "vote.assisted_ballot_keyed")).scalar_one()
     assert str(vote.options[0].id) not in entry.data_json.replace(f'"member_id":{member.id}', "")
     assert "ranking" not in entry.data_json

@@ -20,6 +20,7 @@ from app.budgets.services.ballots import (
     check_receipt,
     new_receipt_code,
     receipt_hash,
+    register_mark,
     vote_refusal,
 )
 from app.budgets.services.counting import (
@@ -70,6 +71,14 @@ from app.budgets.services.phases import (
     publish_problems,
     step_back,
 )
+from app.budgets.services.register import (
+    PAPER_CHANNELS,
+    PaperAllowance,
+    cancel_issue,
+    find_residents,
+    issue_paper,
+    paper_allowance,
+)
 from app.budgets.services.setup import (
     Minimum,
     ProcessData,
@@ -91,6 +100,7 @@ from app.budgets.services.setup import (
 )
 
 __all__ = [
+    "PAPER_CHANNELS", "PaperAllowance", "cancel_issue", "find_residents", "issue_paper", "paper_allowance", "register_mark",
     "BACK_TO", "LowTurnout", "Minimum", "back_problems", "cost_warnings", "current_minimum", "early_warning", "export_sha256", "low_turnout_text", "low_turnouts",
     "minimum_of", "minimum_support", "percent_text", "step_back",
     "GREEDY_TIES", "MAX_AMOUNT_PENCE", "MAX_SUPPORT_THRESHOLD", "RECEIPT_ALPHABET", "TALLY_KIND", "WHAT_IF_RULES",

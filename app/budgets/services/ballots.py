@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
@@ -20,9 +21,11 @@ from app.budgets.models import (
     BudgetBallot,
     BudgetCount,
     BudgetHeading,
+    BudgetRegister,
     ReplacedReceipt,
 )
 from app.budgets.services._common import _lock_process, _money
+from app.core import secrecy
 from app.core.db import utcnow
 from app.core.errors import DomainError
 
@@ -101,11 +104,14 @@ def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | 
     refusal = policy.vote_refusal(voter, heading)
     if refusal is not None:
         return refusal
+    mark = register_mark(session, heading.id, voter.id)
+    if mark is not None and mark.channel != BallotChannel.ONLINE.value:
+        return paper_refusal(mark)
     lineage = {p.id for p in voter.home_place.lineage()}
     for other in session.execute(
         select(BudgetHeading)
-        .join(BudgetBallot, BudgetBallot.heading_id == BudgetHeading.id)
-        .where(BudgetHeading.process_id == heading.process_id, BudgetBallot.voter_id == voter.id)
+        .join(BudgetRegister, BudgetRegister.heading_id == BudgetHeading.id)
+        .where(BudgetHeading.process_id == heading.process_id, BudgetRegister.voter_id == voter.id)
         .order_by(BudgetHeading.id)
     ).scalars():
         if other.place_id not in lineage and heading.place_id not in {p.id for p in other.place.lineage()}:
@@ -116,14 +122,31 @@ def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | 
     return None
 
 
+def register_mark(session: Session, heading_id: int, voter_id: int) -> BudgetRegister | None:
+    """The register's mark for ``voter_id`` in the heading, if they have voted or been issued a paper ballot."""
+    return session.execute(
+        select(BudgetRegister).where(BudgetRegister.heading_id == heading_id, BudgetRegister.voter_id == voter_id)
+    ).scalar_one_or_none()
+
+
+def paper_refusal(mark: BudgetRegister) -> str:
+    from app.core.i18n import day
+
+    return _(
+        "You were issued a paper ballot for this vote on %(day)s, so you cannot vote online. Fill in the paper ballot and return it. If it was lost or spoilt, ask the council's elections team.",
+        day=day(mark.marked_at),
+    )
+
+
 def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: dict[int, int], *, blank: bool = False) -> str:
     """Record ``voter``'s ballot (replacing an earlier one in place) and return a new receipt code.
 
     A blank ballot (no project chosen) is recorded only when ``blank`` says it was chosen deliberately (the
     page asks on a step of its own).  A replaced ballot's receipt is kept as "replaced by a later ballot".
 
-    One ballot per voter per heading is a database constraint; when two casts race, the loser's insert fails
-    inside a SAVEPOINT and it retries as an update of the winner's row.
+    The first cast marks the register in the same transaction.  One mark per person per heading and one ballot
+    per token are database constraints: when two online casts race, the loser's insert fails inside a SAVEPOINT
+    and it retries as an update of the winner's row; when a paper ballot was issued meanwhile, it is refused.
     """
     _lock_process(session, heading.process, read=True)
     refusal = vote_refusal(session, voter, heading)
@@ -135,51 +158,58 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     if not check.choices and not blank:
         raise DomainError(_("You have not chosen any project. To cast a blank ballot, confirm it on the next step."))
     code = new_receipt_code()
+    token = secrecy.token(secrecy.BUDGET, heading.id, voter.id)
 
     def existing() -> BudgetBallot | None:
-        return _locked_ballot(session, heading.id, voter.id)
+        return _locked_ballot(session, heading.id, token)
 
     ballot = existing()
     if ballot is None:
         try:
             with session.begin_nested():
-                ballot = BudgetBallot(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value, weight=1, receipt_hash=receipt_hash(code))
+                session.add(BudgetRegister(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value))
+                ballot = BudgetBallot(heading_id=heading.id, token=token, weight=1, receipt_hash=receipt_hash(code))
                 _fill(ballot, check.choices)
                 session.add(ballot)
                 session.flush()
             notices.delegate_voted(session, heading, voter)
             return code
         except IntegrityError:
+            mark = register_mark(session, heading.id, voter.id)
+            if mark is not None and mark.channel != BallotChannel.ONLINE.value:
+                raise DomainError(paper_refusal(mark)) from None
             ballot = existing()
             if ballot is None:  # pragma: no cover - the constraint that failed was not the voter's
                 raise
     now = utcnow()
     if ballot.receipt_hash is not None:
-        session.add(ReplacedReceipt(heading_id=heading.id, receipt_hash=ballot.receipt_hash, cast_at=ballot.cast_at, replaced_at=now))
+        session.add(ReplacedReceipt(heading_id=heading.id, receipt_hash=ballot.receipt_hash,
+                                    cast_at=datetime.combine(ballot.cast_on, time()), replaced_at=datetime.combine(now.date(), time())))
     session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
     session.expire(ballot, ["choices"])
     for pid, pts in sorted(check.choices.items()):
         session.add(BallotChoice(ballot_id=ballot.id, project_id=pid, points=pts))
     ballot.receipt_hash = receipt_hash(code)
-    ballot.cast_at = now
+    ballot.cast_on = now.date()
     ballot.replaced_count += 1
     session.flush()
     notices.delegate_voted(session, heading, voter)
     return code
 
 
-def _locked_ballot(session: Session, heading_id: int, voter_id: int) -> BudgetBallot | None:
-    """The voter's ballot in the heading, row-locked until the transaction ends (PostgreSQL)."""
+def _locked_ballot(session: Session, heading_id: int, token: str) -> BudgetBallot | None:
+    """The ballot with ``token`` in the heading, row-locked until the transaction ends (PostgreSQL)."""
     return session.execute(
-        select(BudgetBallot).where(BudgetBallot.heading_id == heading_id, BudgetBallot.voter_id == voter_id).with_for_update()
+        select(BudgetBallot).where(BudgetBallot.heading_id == heading_id, BudgetBallot.token == token).with_for_update()
     ).scalar_one_or_none()
 
 
 def ballot_of(session: Session, voter: Any, heading: BudgetHeading) -> BudgetBallot | None:
     if voter is None or not getattr(voter, "is_authenticated", False):
         return None
+    token = secrecy.token(secrecy.BUDGET, heading.id, voter.id)
     return session.execute(
-        select(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id == voter.id)
+        select(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.token == token)
     ).scalar_one_or_none()
 
 
@@ -206,5 +236,5 @@ def check_receipt(session: Session, code: str) -> ReceiptStatus | None:
     published = session.execute(
         select(BudgetCount).where(BudgetCount.heading_id == ballot.heading_id, BudgetCount.is_published.is_(True)).order_by(BudgetCount.id.desc()).limit(1)
     ).scalar_one_or_none()
-    counted = None if published is None else (not ballot.is_spoilt and ballot.cast_at <= published.created_at)
-    return ReceiptStatus(heading=ballot.heading, channel=ballot.channel, recorded_at=ballot.cast_at, counted=counted)
+    counted = None if published is None else (not ballot.is_spoilt and ballot.cast_on <= published.created_at.date())
+    return ReceiptStatus(heading=ballot.heading, channel=ballot.channel, recorded_at=ballot.cast_on, counted=counted)

@@ -6,8 +6,11 @@ eligible in the heading (home place in its area, identity confirmed: the same el
 the close of voting, like a vote's snapshot.  Each online ballot's weight becomes 1 + the votes delegated to
 its voter and is stored on the ballot row, so the stored ballots are the snapshot: the count, the what-if
 table, the pabulib export and any recount read the same weights, and a delegation changed after the close
-changes nothing.  Reopening voting sets the weights back to 1; the next close resolves again.  Paper ballots
-have no voter, so they carry no delegated weight and override no delegation.
+changes nothing.  Reopening voting sets the weights back to 1; the next close resolves again.  The direct
+voters are read from the register, not the ballot box (which holds no voter ids): a ballot is found by its
+keyed token (:mod:`app.core.secrecy`).  A resident issued a paper ballot voted directly, so their own
+delegation is overridden; but a paper ballot is not linked to its voter, so it carries no delegated weight
+(votes delegated to someone who voted on paper are not cast, like those of a delegate who did not vote).
 
 Ballot secrecy: what is stored and shown is each ballot's weight and the totals; the audit entry of the close
 records the graph's size and fingerprint and the figures, never who carried whose vote.
@@ -23,8 +26,8 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.budgets.models import BallotChannel, BudgetBallot, BudgetHeading, BudgetProcess
-from app.core import audit
+from app.budgets.models import BallotChannel, BudgetBallot, BudgetHeading, BudgetProcess, BudgetRegister
+from app.core import audit, secrecy
 from app.delegation.resolution import (
     Graph,
     Resolution,
@@ -38,12 +41,17 @@ from app.delegation.resolution import (
 UNCAST = ("no-vote", "dead-end", "cycle", "delegate-not-eligible", "depth-exceeded")
 
 
-def _online_voters(session: Session, heading: BudgetHeading) -> np.ndarray:
+def _register_voters(session: Session, heading: BudgetHeading, online: bool) -> np.ndarray:
+    channel = BudgetRegister.channel == BallotChannel.ONLINE.value
     ids = session.execute(
-        select(BudgetBallot.voter_id).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.ONLINE.value,
-                                            BudgetBallot.voter_id.is_not(None)).order_by(BudgetBallot.voter_id)
+        select(BudgetRegister.voter_id).where(BudgetRegister.heading_id == heading.id, channel if online else ~channel)
+        .order_by(BudgetRegister.voter_id)
     ).scalars().all()
     return np.array(ids, dtype=np.int64)
+
+
+def _online_voters(session: Session, heading: BudgetHeading) -> np.ndarray:
+    return _register_voters(session, heading, online=True)
 
 
 def resolve_heading(session: Session, heading: BudgetHeading, graph: Graph | None = None) -> tuple[Resolution, np.ndarray]:
@@ -52,9 +60,10 @@ def resolve_heading(session: Session, heading: BudgetHeading, graph: Graph | Non
     scope is the heading's place and every area above it (and global delegations)."""
     graph = graph if graph is not None else live_graph(session)
     voters = _online_voters(session, heading)
+    direct = np.union1d(voters, _register_voters(session, heading, online=False))
     # a ballot cast while the voter lived in the area counts even if they moved before the close
-    eligible = np.union1d(eligible_ids(session, heading.place), voters)
-    return resolve(graph, scope_for(heading.place, None), eligible, voters, max_user_id(session) + 1), voters
+    eligible = np.union1d(eligible_ids(session, heading.place), direct)
+    return resolve(graph, scope_for(heading.place, None), eligible, direct, max_user_id(session) + 1), voters
 
 
 def graph_sha256(graph: Graph) -> str:
@@ -85,12 +94,13 @@ class Frozen:
 def freeze_heading(session: Session, heading: BudgetHeading, graph: Graph) -> Frozen:
     """Store each online ballot's weight (1 + the votes delegated to its voter) for ``heading``."""
     res, voters = resolve_heading(session, heading, graph)
+    key = secrecy.ballot_key()
     weights = res.result.weight[voters] if len(voters) else np.zeros(0, dtype=np.int64)
-    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.channel == BallotChannel.ONLINE.value)
+    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.paper_batch_id.is_(None))
                     .values(weight=1))
     for w in sorted({int(x) for x in weights if x != 1}):
-        ids = [int(v) for v, x in zip(voters, weights, strict=True) if x == w]
-        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.voter_id.in_(ids)).values(weight=w))
+        tokens = [secrecy.token(secrecy.BUDGET, heading.id, int(v), key) for v, x in zip(voters, weights, strict=True) if x == w]
+        session.execute(update(BudgetBallot).where(BudgetBallot.heading_id == heading.id, BudgetBallot.token.in_(tokens)).values(weight=w))
     session.expire_all()
     counts = res.result.counts()
     return Frozen(heading.id, direct=len(voters), delegated=int(weights.sum()) - len(voters), carriers=int((weights > 1).sum()),
@@ -110,5 +120,5 @@ def freeze(session: Session, actor: Any, process: BudgetProcess) -> list[Frozen]
 def unfreeze(session: Session, process: BudgetProcess) -> None:
     """Reopening voting: every online ballot counts 1 again until the next close resolves the graph anew."""
     ids = [h.id for h in process.headings]
-    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id.in_(ids), BudgetBallot.channel == BallotChannel.ONLINE.value)
+    session.execute(update(BudgetBallot).where(BudgetBallot.heading_id.in_(ids), BudgetBallot.paper_batch_id.is_(None))
                     .values(weight=1))

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.budgets import policy
 from app.budgets.models import (
-    BallotChannel,
     BatchState,
     BudgetBallot,
     BudgetHeading,
@@ -22,6 +21,7 @@ from app.budgets.models import (
 )
 from app.budgets.services._common import _lock_process
 from app.budgets.services.ballots import _fill, check_choices
+from app.budgets.services.register import paper_allowance
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import DomainError
@@ -134,7 +134,8 @@ def batch_mismatches(batch: PaperBatch) -> list[Mismatch] | None:
 
 
 def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
-    """Turn a batch whose two keyings (by two officers) agree into ballots; returns how many."""
+    """Turn a batch whose two keyings (by two officers) agree into ballots; returns how many.  Refused when the
+    heading would then hold more paper ballots than the register shows were issued."""
     _lock_process(session, batch.heading.process, read=True)
     if batch.state != BatchState.KEYING.value:
         raise DomainError(_("This batch has already been accepted."))
@@ -146,11 +147,15 @@ def accept_batch(session: Session, actor: Any, batch: PaperBatch) -> int:
     if not policy.phase_allows(batch.heading, policy.KEY_PAPER):
         raise DomainError(_("Paper ballots can be entered only while voting is open or ballots are being reviewed."))
     rows = [PaperRow.from_json(x) for x in json.loads(batch.keyings[0].content_json)]
+    allowance = paper_allowance(session, batch.heading)
+    if len(rows) > allowance.left:
+        raise DomainError(_(
+            "This batch cannot be accepted: it holds more papers (%(papers)d) than the paper ballots issued for this heading and not yet in an accepted batch (%(left)d of %(issued)d issued). Check the batch against the register of issued papers.",
+            papers=len(rows), left=allowance.left, issued=allowance.issued))
     now = utcnow()
     for n, row in enumerate(rows, start=1):
         ballot = BudgetBallot(
-            heading_id=batch.heading_id, voter_id=None, channel=BallotChannel.PAPER.value, weight=1,
-            paper_batch_id=batch.id, batch_position=n, is_spoilt=row.spoilt, cast_at=now,
+            heading_id=batch.heading_id, weight=1, paper_batch_id=batch.id, batch_position=n, is_spoilt=row.spoilt, cast_on=now.date(),
         )
         if not row.spoilt:
             _fill(ballot, row.choices)
