@@ -225,6 +225,8 @@ def build_world(session: Session) -> World:
         ("key", "kind"): pair(None, (str(processes[0].id), "budget"), (str(open_vote.id), "vote"),
                               panel=(str(panel.id), "panel")),
         ("key", "kind", "name"): pair(None, (str(processes[0].id), "budget", "MANIFEST.sha256"), None),
+        # the marked register: a resident found on a heading's register (officers issue or cancel a paper ballot)
+        ("heading_id", "resident_id"): pair(None, (headings[0].id, resident.id), None),
         ("panel_id", "respondent_id"): pair(None, None, (panel.id, _first(session, select(Respondent.id).where(
             Respondent.panel_id == panel.id, Respondent.status == "confirmed").order_by(Respondent.id)))),
         ("panel_id", "question_id"): pair(None, None, (panel.id, _first(session, select(Question.id).where(
@@ -240,6 +242,12 @@ def build_world(session: Session) -> World:
     hidden_proposal = _first(session, select(Proposal).where(Proposal.state == "published", Proposal.id != other_proposal.id)
                              .order_by(Proposal.id.desc()))
     deliberation.hide(session, moderator, deliberation.ContentRef(ContentKind.PROPOSAL, hidden_proposal), "Off topic.")
+    # a cancelled paper issue, so that its reason has a row (as the officer's cancel page writes it)
+    from datetime import datetime
+
+    _row(session, "budget_register_cancellations", heading_id=headings[0].id, voter_id=elsewhere.id, channel="paper",
+         issued_at=datetime(2026, 1, 5), issued_by_id=users["officer"], cancelled_by_id=users["officer"],
+         cancelled_at=datetime(2026, 1, 5))
     pack = _ready_pack(session, "budget", str(processes[0].id))
     if pack is not None:
         values[("build_id", "key", "kind")] = pair(None, (pack, str(processes[0].id), "budget"), None)
