@@ -35,6 +35,12 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # When Redis cannot be reached, each worker counts the limits in its own memory (so a client may get up to
+    # the limit once per worker) instead of failing the request, and goes back to Redis by itself: Flask-Limiter
+    # retries it on rate-limited requests after 1, 2, 4 … 32 seconds.  Short socket timeouts so that a Redis
+    # that hangs costs a request half a second, not a worker.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS: dict[str, object] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     # Each form is limited twice: per connection, at levels a room of people behind one library or community
     # centre connection can live with, and per e-mail address, tightly (guessing at one account).  Officers'
     # assisted registration has no limit.

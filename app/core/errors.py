@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 
@@ -25,17 +28,44 @@ ERROR_TEXT = {
     413: (_l("What you sent is too large"), _l("The form or file you sent is larger than the site accepts. Shorten it and try again.")),
     429: (_l("Too many attempts"), _l("You have tried this too many times in a short time. Wait a few minutes and try again.")),
     500: (_l("Sorry, there is a problem with the service"), _l("Nothing you sent was saved. Try again later.")),
+    503: (_l("Sorry, the service is unavailable for a moment"),
+          _l("Nothing you sent was saved. Wait a minute, then go back and send it again.")),
 }
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database could not be reached (down, restarting, connection cut, pool
+    exhausted), rather than that the request was wrong."""
+    if isinstance(exc, OperationalError | SAInterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _forget_user() -> None:
+    """Show a server error page as to a visitor: the page must not touch the database (which may be the part
+    that is down), and after a rollback the signed-in account's attributes would have to be reloaded from it."""
+    from app.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
 
 
 def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if code >= 500:
+        _forget_user()
     return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
 
 
-def register_error_handlers(app: Flask) -> None:
+def _rollback() -> None:
     from app.extensions import db
 
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone; the session is discarded at teardown anyway
+        db.session.close()
+
+
+def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         from flask_babel import gettext as _
@@ -48,14 +78,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
         code = exc.code or 500
-        if code == 500:
-            db.session.rollback()
+        if code >= 500:
+            _rollback()
         return render_error(code if code in ERROR_TEXT else 400 if code < 500 else 500)
 
     @app.errorhandler(Exception)
-    def unhandled(exc: Exception) -> tuple[str, int]:
+    def unhandled(exc: Exception) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
+        _rollback()
+        if database_unavailable(exc):
+            # The database is down or restarting: a short log line (not a traceback per request) and a 503
+            # that tells the browser and any proxy when to try again.  Nothing was saved: the transaction
+            # never committed.
+            app.logger.warning("Database unavailable: %s", str(exc).splitlines()[0][:200])
+            page, code = render_error(503)
+            return page, code, {"Retry-After": "30"}
         app.logger.exception("Unhandled error")
-        db.session.rollback()
         return render_error(500)
