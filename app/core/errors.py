@@ -66,6 +66,25 @@ def _rollback() -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from app.extensions import db
+
+    @app.teardown_appcontext
+    def release_session(exc: BaseException | None) -> None:
+        """Hand the request's connection back even when the database went away under it.  (Registered after
+        Flask-SQLAlchemy's own teardown, so it runs first.)  Closing a session whose connection the server
+        cut raises on the ROLLBACK; uncaught here it would replace the page already rendered with the WSGI
+        server's bare 500.  The connection is invalidated instead, and the pool opens a new one when the
+        database is back."""
+        try:
+            db.session.remove()
+        except Exception as error:  # noqa: BLE001 - a dead connection; nothing was committed by this request
+            app.logger.warning("Database connection lost at the end of a request: %s", str(error).splitlines()[0][:200])
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001, S110 - already unusable; the pool discards it
+                pass
+            db.session.registry.clear()
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         from flask_babel import gettext as _
