@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     from app import core, extensions
     from app.auth.models import User
+    from app.auth.queries import signed_in_user
     from app.core import errors, i18n, security
 
     extensions.db.init_app(app)
@@ -45,7 +46,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = extensions.db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = extensions.db.session.execute(signed_in_user(int(user_id))).unique().scalar_one_or_none() if user_id.isdigit() else None
         return user if user is not None and not user.is_deleted else None
 
     if app.testing:

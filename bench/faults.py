@@ -251,8 +251,9 @@ RUN: dict[str, Callable[[Stack, Outcome], None]] = {
 }
 
 
-def run_fault(services: Stack, name: str, residents: int, users: int, workdir: Path, workers: int = 4, threads: int = 4) -> Outcome:
-    plan = seed(services.database_url, residents)
+def run_fault(services: Stack, name: str, residents: int, users: int, workdir: Path, workers: int = 4, threads: int = 4,
+              password_cost: tuple[int, int] | None = None) -> Outcome:
+    plan = seed(services.database_url, residents, password_cost)
     server = services.serve(workers, threads)
     proc, result = start_swarm(plan, server.url, users, 0, workdir, tries=60)
     out = Outcome(name, Tally())
@@ -278,12 +279,12 @@ def run_fault(services: Stack, name: str, residents: int, users: int, workdir: P
 
 
 def run_faults(residents: int, users: int, only: tuple[str, ...] = FAULTS, report: Callable[[str], Any] = print,
-               workers: int = 4, threads: int = 4) -> list[Outcome]:
+               workers: int = 4, threads: int = 4, password_cost: tuple[int, int] | None = None) -> list[Outcome]:
     outcomes = []
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="folkmoot-faults-") as tmp:
         services = open_stack(stack, private_pg=True)
         for name in only:
-            outcome = run_fault(services, name, residents, users, Path(tmp), workers, threads)
+            outcome = run_fault(services, name, residents, users, Path(tmp), workers, threads, password_cost)
             report(outcome.line())
             outcomes.append(outcome)
     return outcomes

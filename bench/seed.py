@@ -22,17 +22,20 @@ PASSWORD = "bench resident passphrase"
 KINDS = ("approval", "k-approval", "knapsack", "cumulative", "ranked")
 
 
-def _app(url: str):  # type: ignore[no-untyped-def]
+def _app(url: str, password_cost: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
     from app import create_app
     from config import Config, database_url
 
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url(url), "ARGON2_TIME_COST": Config.ARGON2_TIME_COST,
-                                  "ARGON2_MEMORY_COST": Config.ARGON2_MEMORY_COST})
+    time_cost, memory_cost = password_cost or (Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST)
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url(url), "ARGON2_TIME_COST": time_cost,
+                                  "ARGON2_MEMORY_COST": memory_cost})
 
 
-def seed(url: str, residents: int) -> dict[str, Any]:
+def seed(url: str, residents: int, password_cost: tuple[int, int] | None = None) -> dict[str, Any]:
     """The plan the swarm follows: ``ballots`` (kind, url, the form fields of a valid choice) and
-    ``accounts`` (email, index of the ballot)."""
+    ``accounts`` (email, index of the ballot).  The password is hashed with the production argon2
+    parameters unless ``password_cost`` (time cost, memory cost in KiB) says otherwise: a stored hash carries
+    its own parameters, so this sets what each sign-in costs the server."""
     from app.auth import services as accounts
     from app.auth.models import Role, User
     from app.budgets import services as budgets
@@ -45,7 +48,7 @@ def seed(url: str, residents: int) -> dict[str, Any]:
     from app.voting import services as voting
     from app.voting.models import VoteRule
 
-    app = _app(url)
+    app = _app(url, password_cost)
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -159,7 +159,6 @@ class Gunicorn:
                "--graceful-timeout", "5", "--keep-alive", "5", "--log-level", "warning", "bench.serve:app"]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, timeout=60)
         self.wait_healthy()
         return self
 
@@ -167,6 +166,8 @@ class Gunicorn:
         """Seconds until /health answers 200 (raises after ``timeout``)."""
         t = time.monotonic()
         while time.monotonic() - t < timeout:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=2) as resp:
                     if resp.status == 200:
