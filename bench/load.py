@@ -10,7 +10,7 @@ directory; Redis is always a private redis-server.  The residents (locust, headl
 turn) and casts it through the real forms.  Afterwards the ballots are counted in the tables, with the app's
 own count, and by looking up every receipt shown.
 
-    python -m bench.load [--casts N] [--users N] [--workers N] [--threads N] [--hello-seconds S]
+    python -m bench.load [--casts N] [--users N] [--workers N] [--threads N] [--hello-seconds S] [--password-cost T,M]
 """
 
 from __future__ import annotations
@@ -114,12 +114,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--hello-seconds", type=float, default=10.0)
     parser.add_argument("--private-pg", action="store_true", help="a private cluster even when TEST_DATABASE_URL is set")
+    parser.add_argument("--password-cost", default=None, metavar="T,M",
+                        help="argon2 time cost and memory cost (KiB) of the residents' password hash (default: the production "
+                             "configuration's); a stored hash carries its parameters, so this sets what a sign-in costs")
     args = parser.parse_args()
+    cost = tuple(int(x) for x in args.password_cost.split(",")) if args.password_cost else None
     if (why := missing_tools()) is not None:
         raise SystemExit(f"bench/load.py cannot run: {why}")
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="folkmoot-load-") as tmp:
         services = open_stack(stack, args.private_pg)
-        plan = seed(services.database_url, args.casts)
+        plan = seed(services.database_url, args.casts, cost)  # type: ignore[arg-type]
         server = services.serve(args.workers, args.threads)
         proc, result = start_swarm(plan, server.url, args.users, args.hello_seconds, Path(tmp))
         run = finish_swarm(proc, result)
@@ -127,7 +131,11 @@ def main() -> None:
         print(summary(len(run["receipts"]), tally, run))
         for line in details(tally, run):
             print(line)
+        from config import Config
+
+        t_cost, m_cost = cost or (Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST)
         print(f"  gunicorn: {args.workers} workers × {args.threads} threads; {args.users} concurrent users; "
+              f"argon2id t={t_cost} m={m_cost} KiB; "
               f"sign-in phase {run['phases']['sign-in']['seconds']:.1f} s, cast phase {run['phases']['cast']['seconds']:.1f} s")
         if not tally.ok:
             sys.exit(1)
