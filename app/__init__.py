@@ -46,7 +46,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = extensions.db.session.execute(signed_in_user(int(user_id))).unique().scalar_one_or_none() if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        user = extensions.db.session.execute(signed_in_user(int(user_id))).unique().scalar_one_or_none()
         return user if user is not None and not user.is_deleted else None
 
     if app.testing:
