@@ -135,7 +135,8 @@ class PrivateRedis:
 
 @dataclass
 class Gunicorn:
-    """gunicorn serving ``bench.serve:app`` (production configuration) on a free port."""
+    """gunicorn serving ``bench.serve:app`` (production configuration) on a free port; its log is a temporary
+    file, removed when it stops unless BENCH_KEEP_LOGS is set."""
 
     database_url: str
     redis_url: str
@@ -196,6 +197,8 @@ class Gunicorn:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+        if self.log is not None and not os.environ.get("BENCH_KEEP_LOGS"):
+            self.log.unlink(missing_ok=True)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
