@@ -40,6 +40,15 @@ class Config:
     JOBS_REDIS_URL = REDIS_URL
     JOBS_INLINE = False
     RATELIMIT_HEADERS_ENABLED = True
+    # When Redis cannot be reached, each worker counts the limits in its own memory (so a client may get up to
+    # the limit once per worker) instead of failing the request, and goes back to Redis by itself: Flask-Limiter
+    # retries it on rate-limited requests after 1, 2, 4 … 32 seconds.  Short socket timeouts so that a Redis
+    # that hangs costs a request half a second, not a worker.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A request whose limit check was already under way against Redis when another thread found Redis gone
+    # goes through unlimited (and is logged), rather than failing with a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS: dict[str, object] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     # Each form is limited twice: per connection, at levels a room of people behind one library or community
     # centre connection can live with, and per e-mail address, tightly (guessing at one account).  Officers'
     # assisted registration has no limit.

@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     from app import core, extensions
     from app.auth.models import User
+    from app.auth.queries import signed_in_user
     from app.core import errors, i18n, security
 
     extensions.db.init_app(app)
@@ -45,9 +46,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        # ``id:token``: the token must still be the account's (signing out and password changes replace it)
+        # ``id:token``: the token must still be the account's (signing out and password changes replace it);
+        # the account loads in one statement with its roles and home area
         uid, _, token = user_id.partition(":")
-        user = extensions.db.session.get(User, int(uid)) if uid.isdigit() and token else None
+        if not uid.isdigit() or not token:
+            return None
+        user = extensions.db.session.execute(signed_in_user(int(uid))).unique().scalar_one_or_none()
         return user if user is not None and not user.is_deleted and user.holds_session(token) else None
 
     if app.testing:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.extensions import db
+from app.places.models import Place
+
+
+def signed_in_user(user_id: int) -> Select[tuple[User]]:
+    """The signed-in account as every request loads it: in one statement, with its roles and its home area up
+    to the county (the policies ask for both on most pages; loaded lazily they cost four more round trips)."""
+    home = joinedload(User.home_place)
+    return (select(User).where(User.id == user_id)
+            .options(joinedload(User.role_rows), home.joinedload(Place.parent).joinedload(Place.parent).joinedload(Place.parent)))
 
 
 def user_or_404(user_id: int) -> User:

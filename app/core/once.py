@@ -19,7 +19,7 @@ from flask import flash, redirect, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -68,9 +68,8 @@ def claim(form: FlaskForm) -> Response | None:
     token = _token(form)
     if token is None:
         return None
-    again = replay(form)
-    if again is not None:
-        return again
+    # No look-up first: the token's uniqueness decides, and a used token (the usual case is a new one) costs
+    # the failed insert and then the look-up of the first result.
     row = FormSubmission(token=token, endpoint=(request.endpoint or "")[:100], result_url="",
                          user_id=getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None)
     try:
@@ -89,10 +88,7 @@ def record(form: FlaskForm, url: str) -> str:
     """Remember ``url`` as the result of this form's sending (call before the commit); returns ``url``."""
     token = _token(form)
     if token is not None:
-        row = db.session.execute(select(FormSubmission).where(FormSubmission.token == token)).scalar_one_or_none()
-        if row is not None:
-            row.result_url = url[:500]
-            db.session.flush()
+        db.session.execute(update(FormSubmission).where(FormSubmission.token == token).values(result_url=url[:500]))
     return url
 
 

@@ -26,6 +26,15 @@ def index() -> str:
                            sections=home.sections(db.session, areas), personal=areas is not None)
 
 
+@bp.route("/health")
+@public
+def health() -> Response:
+    """A liveness check for load balancers and process monitors: it answers while the server process runs,
+    touching neither the database nor the session (so it is also the reference "hello world" that
+    ``bench/load.py`` measures casting against)."""
+    return Response("ok\n", mimetype="text/plain")
+
+
 @bp.route("/language/<code>")
 @public
 def set_language(code: str) -> Response:
