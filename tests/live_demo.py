@@ -18,8 +18,11 @@ def serve_demo(folder: Path, *, seed: bool = True, **config: Any) -> Iterator[st
 
     from app import create_app
     from app.core.demo import seed_demo
-    from app.extensions import db
+    from app.extensions import db, limiter
 
+    # Flask-Limiter's limiter is one object shared by every app: init_app with RATELIMIT_ENABLED=False turns it off
+    # for the test app too, so its switch is put back when this site stops.
+    limiter_was_enabled = limiter.enabled
     application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'site.sqlite'}", "SERVER_NAME": None,
                                          **config})
     with application.app_context():
@@ -37,3 +40,4 @@ def serve_demo(folder: Path, *, seed: bool = True, **config: Any) -> Iterator[st
         thread.join(timeout=10)
         with application.app_context():
             db.engine.dispose()
+        limiter.enabled = limiter_was_enabled

@@ -84,9 +84,14 @@ class Crawler:
             if shape in seen:
                 continue
             seen.add(shape)
-            if re.search(r"\.[a-z0-9]{1,5}$", path.split("?")[0]):
-                continue  # a download (e.g. the results .pb file), not a page
-            resp = self.page.goto(self.base + path, wait_until="load")
+            if re.search(r"\.[a-z0-9]{1,8}$", path.split("?")[0]):
+                continue  # a download (e.g. the results .pb file or MANIFEST.sha256), not a page
+            try:
+                resp = self.page.goto(self.base + path, wait_until="load")
+            except Exception as exc:  # playwright's Error: a file served as an attachment is a download, not a page
+                if "Download is starting" in str(exc):
+                    continue
+                raise
             if resp is None or "html" not in (resp.headers.get("content-type") or ""):
                 continue
             self.pages += 1
