@@ -8,7 +8,12 @@ load average is printed with each pool, as the times depend on it.  Two pools:
 (b) a pool with the shape of the public 2,000-person example of Flanigan et al. (*Nature* 2021; panel of 200,
     1,162 s for LEXIMIN with Gurobi in the paper's table; goal: under 10 s).  The paper's data is not on this
     machine, so the pool is *generated* with the same size and panel size and four categories; the figures
-    are for that generated pool, not the paper's file.
+    are for that generated pool, not the paper's file;
+(c) the paper's public example itself (``example_large_200`` in the authors' replication data), rebuilt here from
+    its published counts: 1 female conservative, 999 female liberals and 1,000 male conservatives, quotas of 99 to
+    200 on each of the four values, panel of 200.  Its respondents file written out this way is byte-for-byte the
+    size of the published one (33,019 characters); ``--write-paper DIR`` writes it with its categories file, so
+    ``python -m app.tally sortition DIR/respondents.csv DIR/categories.csv --size 200`` recounts it.
 
 The pools are drawn from a fixed seed; each category's pool shares are skewed (as self-selected respondents
 are) and the quotas aim between the pool's shares and an even split, so the quotas bind.  sortition-algorithms
@@ -46,6 +51,27 @@ def synthetic_pool(n: int, categories: dict[str, int], k: int, seed: int = 1) ->
             target = (0.5 * have / n + 0.5 / nv) * k
             quotas.append(Quota(c, f"{c}{v}", max(0, int(target) - 1), min(have, int(target) + 2)))
     return Problem(tuple(people), tuple(quotas), k)
+
+
+def paper_example() -> Problem:
+    """Flanigan et al.'s public 2,000-person example (panel of 200), from its published counts."""
+    answers = [("female", "conservative")] + [("female", "liberal")] * 999 + [("male", "conservative")] * 1000
+    people = tuple(Person(str(i + 1), {"gender": g, "leaning": lean}) for i, (g, lean) in enumerate(answers))
+    quotas = tuple(Quota(c, v, 99, 200) for c, v in (("gender", "female"), ("gender", "male"),
+                                                       ("leaning", "liberal"), ("leaning", "conservative")))
+    return Problem(people, quotas, 200)
+
+
+def write_paper(folder: str) -> None:
+    """The example's respondents.csv (no id column: people are numbered in file order) and categories.csv, in the
+    replication data's ``category,feature,min,max`` dialect."""
+    problem = paper_example()
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "respondents.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write("gender,leaning\n" + "\n".join(f"{p.features['gender']},{p.features['leaning']}" for p in problem.people))
+    with open(os.path.join(folder, "categories.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write("category,feature,min,max\n" + "\n".join(f"{q.category},{q.value},{q.min},{q.max}"
+                                                          for q in problem.quotas))
 
 
 SEVEN = {"gender": 2, "age": 6, "region": 5, "education": 4, "ethnicity": 5, "tenure": 3, "attitude": 4}
@@ -134,13 +160,17 @@ def bench(name: str, problem: Problem, goal: float, timeout: float, repeat: int 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sortition", description=__doc__.splitlines()[0])
     parser.add_argument("--reference-timeout", type=float, default=900.0, help="seconds (default 900)")
-    parser.add_argument("--only", choices=("a", "b"), help="run one of the two pools")
+    parser.add_argument("--only", choices=("a", "b", "c"), help="run one of the three pools")
+    parser.add_argument("--write-paper", metavar="DIR", help="write the paper's example (c) as CSV files and stop")
     parser.add_argument("--repeat", type=int, default=1, help="run folkmoot's leximin this many times (best shown)")
     parser.add_argument("--leximin-only", action="store_true",
                         help="time only Folkmoot's leximin (no maximin, no sortition-algorithms)")
     args = parser.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
+    if args.write_paper:
+        write_paper(args.write_paper)
+        return 0
     status = 0
     timeout = 0.0 if args.leximin_only else args.reference_timeout
     if args.only in (None, "a"):
@@ -149,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n(b) the paper's 2,000-person example is not on this machine: this pool is GENERATED with its shape")
         status |= bench("(b) paper-shaped, generated", synthetic_pool(2000, PAPER_SHAPE, 200, seed=2), 10,
                         timeout, args.repeat)
+    if args.only in (None, "c"):
+        print()
+        status |= bench("(c) the paper's example_large_200", paper_example(), 10, timeout, args.repeat)
     return status
 
 

@@ -179,3 +179,29 @@ def test_commitment_of_library_problem_matches_cli(tmp_path: Path, capsys: pytes
     cats = write(tmp_path, "quotas.csv", sortition_csv.write_quotas(quotas))
     out = run_json(["sortition", pool, cats, "--size", "4", "--json"], capsys)
     assert out["input_sha256"] == inputs_sha256(Problem(people, quotas, 4), "leximin")
+
+
+def test_the_papers_public_example_recounts_from_its_own_files(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Flanigan et al.'s ``example_large_200`` (1 female conservative, 999 female liberals, 1,000 male
+    conservatives; every value 99 to 200; panel of 200), written as the replication data writes it: no id column,
+    ``category,feature,min,max``.  Everyone can be given 200/2,000 (a panel of 100 female liberals and 100 male
+    conservatives, or one with the female conservative in place of a female liberal, meets every quota), so
+    LEXIMIN's fairest distribution is uniform, and every panel drawn from it meets the quotas."""
+    from bench.sortition import write_paper
+
+    write_paper(str(tmp_path))
+    assert len((tmp_path / "respondents.csv").read_text(encoding="utf-8")) == 33_019
+    out = run_json(["sortition", str(tmp_path / "respondents.csv"), str(tmp_path / "categories.csv"),
+                    "--size", "200", "--seed", "2021", "--json"], capsys)
+    probabilities = out["probabilities"]
+    assert isinstance(probabilities, dict) and len(probabilities) == 2000
+    assert out["min_probability"] == pytest.approx(0.1, abs=1e-6)
+    assert max(probabilities.values()) == pytest.approx(0.1, abs=1e-6)
+    panel = out["panel"]
+    assert isinstance(panel, list) and len(panel) == 200
+    drawn = [int(i) for i in panel]
+    female = sum(1 for i in drawn if i <= 1000)
+    conservative = sum(1 for i in drawn if i == 1 or i > 1000)
+    assert 99 <= female <= 200 and 99 <= 200 - female <= 200
+    assert 99 <= conservative <= 200 and 99 <= 200 - conservative <= 200
