@@ -14,8 +14,10 @@ ignored.  Household columns, when named, are joined and normalised into a househ
 (:func:`app.tally.sortition.normalise_address`).
 
 Files are read the way spreadsheet programs and those tools write them: UTF-8 with or without a byte-order
-mark, CRLF or LF line ends, quoted fields, spaces around values stripped, blank lines skipped.  Every error is
-an :class:`~app.tally.records.InputError` naming the file and line.
+mark, CRLF or LF line ends, quoted fields, spaces around values stripped, blank lines skipped.  Column names and
+category values match without regard to case, as sortition-algorithms matches them (``Female`` in a people row
+is the categories file's ``female``; two values of one category that differ only in case are an error).  Every
+error is an :class:`~app.tally.records.InputError` naming the file and line.
 
 The writers produce the files the panels feature publishes for a draw: the anonymised pool (id, the category
 answers and, under the household rule, an opaque household number; never a name or an address) and the quotas
@@ -105,10 +107,12 @@ def parse_categories(text: str, source: str = "categories") -> tuple[Quota, ...]
             raise InputError(f"the header has no {needed!r} column", line=line, source=source)
     ci, vi, lo, hi = (names.index(c) for c in (cat_col, val_col, "min", "max"))
     quotas: list[Quota] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()  # casefolded
+    category_spelling: dict[str, str] = {}  # casefolded -> the first spelling, as one category
     for line, row in rows:
         row = row + [""] * (len(header) - len(row))
         cat, value = row[ci], row[vi]
+        cat = category_spelling.setdefault(cat.casefold(), cat)
         if not cat or not value:
             raise InputError("a row needs both a category and a value", line=line, source=source)
         low = _int(row[lo], "min", line, source)
@@ -117,9 +121,9 @@ def parse_categories(text: str, source: str = "categories") -> tuple[Quota, ...]
             raise InputError(
                 f"quota for {cat}={value} has min {low} greater than max {high}", line=line, source=source
             )
-        if (cat, value) in seen:
-            raise InputError(f"{cat}={value} is listed twice", line=line, source=source)
-        seen.add((cat, value))
+        if (cat.casefold(), value.casefold()) in seen:
+            raise InputError(f"{cat}={value} is listed twice (case is not a difference)", line=line, source=source)
+        seen.add((cat.casefold(), value.casefold()))
         quotas.append(Quota(cat, value, low, high))
     if not quotas:
         raise InputError("no category values listed", source=source)
@@ -152,6 +156,7 @@ def parse_people(
         raise InputError(f"{what} {name!r} is not a column of the people file", line=line, source=source)
 
     cat_index = {c: column(c, "category") for c in cats}
+    spelling = {c: {v.casefold(): v for v in values} for c, values in cats.items()}
     house_index = [column(h, "household column") for h in household_columns]
     id_index = where.get(id_column, lower.get(id_column.lower()))
     people: list[Person] = []
@@ -166,7 +171,7 @@ def parse_people(
         seen[pid] = line
         features: dict[str, str] = {}
         for c, i in cat_index.items():
-            value = row[i]
+            value = row[i] if row[i] in cats[c] else spelling[c].get(row[i].casefold(), row[i])
             if value not in cats[c]:
                 allowed = ", ".join(cats[c])
                 raise InputError(

@@ -85,8 +85,8 @@ def test_people_reading_and_errors(tmp_path: Path) -> None:
     assert "first_name" not in people[0].features
     numbered = sortition_csv.parse_people(PEOPLE.replace("id,", "ref,"), quotas, id_column="id")
     assert [p.id for p in numbered] == [str(i) for i in range(1, 9)]
-    with pytest.raises(InputError, match=":3: unknown value 'Male' for 'gender'"):
-        sortition_csv.parse_people(PEOPLE.replace("2,Bob,male", "2,Bob,Male"), quotas)
+    with pytest.raises(InputError, match=":3: unknown value 'man' for 'gender'"):
+        sortition_csv.parse_people(PEOPLE.replace("2,Bob,male", "2,Bob,man"), quotas)
     with pytest.raises(InputError, match="category 'age' is not a column"):
         sortition_csv.parse_people(PEOPLE.replace(",age,", ",years,"), quotas)
     with pytest.raises(InputError, match=":3: duplicate id '1'"):
@@ -205,3 +205,15 @@ def test_the_papers_public_example_recounts_from_its_own_files(tmp_path: Path,
     conservative = sum(1 for i in drawn if i == 1 or i > 1000)
     assert 99 <= female <= 200 and 99 <= 200 - female <= 200
     assert 99 <= conservative <= 200 and 99 <= 200 - conservative <= 200
+
+
+def test_values_match_without_regard_to_case_as_sortition_algorithms_does(tmp_path: Path) -> None:
+    quotas = sortition_csv.parse_categories("feature,value,min,max\ngender,female,1,1\ngender,Male,1,1\n")
+    people = sortition_csv.parse_people("id,Gender\n1,Female\n2,male\n3,FEMALE\n4,Male\n", quotas)
+    assert [p.features["gender"] for p in people] == ["female", "Male", "female", "Male"]
+    with pytest.raises(InputError, match="listed twice"):
+        sortition_csv.parse_categories("feature,value,min,max\ngender,female,1,1\ngender,Female,0,2\n")
+    one_category = sortition_csv.parse_categories("feature,value,min,max\nGender,female,1,1\ngender,male,1,1\n")
+    assert {q.category for q in one_category} == {"Gender"}
+    with pytest.raises(InputError, match="unknown value 'femme'"):
+        sortition_csv.parse_people("id,gender\n1,femme\n", quotas)
