@@ -16,10 +16,17 @@ pytestmark = pytest.mark.browser
 COUNTY = "Cambridgeshire climate plan: rank the actions"
 
 
+def _follow(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a link or a submit button and wait for the page it leads to: under load, reading the page straight
+    after a click can catch it mid-navigation (empty)."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+
+
 def _open_vote(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/votes/")
-    page.click(f"main a:text-is('{COUNTY}')")
-    page.click("main a.button")  # "Vote", or "See or change your vote" once voted
+    _follow(page, f"main a:text-is('{COUNTY}')")
+    _follow(page, "main a.button")  # "Vote", or "See or change your vote" once voted
     assert "<h1>Vote: " in page.content()
 
 
@@ -37,26 +44,26 @@ def test_ranking_and_casting_with_javascript_off(live_site, chromium):  # noqa: 
     _sign_in(page, live_site, "sarah@demo.example.org")
     _open_vote(page, live_site)
     _rank(page, ("Solar on school roofs", "1"), ("Electric buses", "1"))
-    page.click("main button:text-is('Check my ballot')")
+    _follow(page, "main button:text-is('Check my ballot')")
     html = page.content()
     assert "There is a problem" in html and "You gave the same rank to" in html
     _rank(page, ("Solar on school roofs", "1"), ("Electric buses", "3"))
-    page.click("main button:text-is('Check my ballot')")
+    _follow(page, "main button:text-is('Check my ballot')")
     html = page.content()
     assert "Check your ballot" in html and "we closed the gaps in order" in html
-    page.click("main button:text-is('Cast ballot')")
+    _follow(page, "main button:text-is('Cast ballot')")
     html = page.content()
     assert "Your ballot is recorded" in html
     code = re.search(r"<code>([A-Z2-9-]{19})</code>", html).group(1)
-    page.click("main a:text-is('Check a vote receipt')")
+    _follow(page, "main a:text-is('Check a vote receipt')")
     page.fill("#code", code)
-    page.click("main button:text-is('Check receipt')")
+    _follow(page, "main button:text-is('Check receipt')")
     html = page.content()
     assert "Yes, on" in html and "Solar" not in html.split("<main")[1]
     page.goto(live_site + "/delegation/new")
     page.check("#scope-0")
     page.select_option("#delegate1", label="Agnieszka Nowak")
-    page.click("main button:text-is('Delegate')")
+    _follow(page, "main button:text-is('Delegate')")
     assert "You pass your vote to Agnieszka Nowak." in page.content()
     context.close()
 
@@ -69,23 +76,23 @@ def test_every_new_page_has_no_axe_violations(live_site, chromium):  # noqa: F81
                  "/votes/receipt?code=NOT-A-CODE", "/votes/3/ballot", "/places/E07000010", "/delegation/delegates"):
         page.goto(live_site + path)
         crawler.check_current(path)
-    page.click("main a[href^='/delegation/delegates/']")
+    _follow(page, "main a[href^='/delegation/delegates/']")
     crawler.check_current("delegate profile")
     # a resident: ballot states, the delegate's ballot, and every delegation page
     _sign_in(page, live_site, "dev@demo.example.org")
     _open_vote(page, live_site)
     crawler.check_current("ballot")
-    page.click("main button:text-is('Check my ballot')")
+    _follow(page, "main button:text-is('Check my ballot')")
     assert "There is a problem" in page.content()
     crawler.check_current("ballot with a problem")
     _rank(page, ("Electric buses", "1"))
-    page.click("main button:text-is('Check my ballot')")
+    _follow(page, "main button:text-is('Check my ballot')")
     crawler.check_current("ballot checked")
-    page.click("main button:text-is('Cast ballot')")
+    _follow(page, "main button:text-is('Cast ballot')")
     crawler.check_current("ballot cast")
     _open_vote(page, live_site)
     _rank(page, ("Insulate council homes", "1"))
-    page.click("main button:text-is('Check my ballot')")
+    _follow(page, "main button:text-is('Check my ballot')")
     assert "Your ballot now and the ballot that will replace it" in page.content()
     crawler.check_current("replacing a ballot")
     for path in ("/votes/3/delegate", "/delegation/", "/delegation/where", "/delegation/history", "/delegation/preferences",
@@ -93,16 +100,16 @@ def test_every_new_page_has_no_axe_violations(live_site, chromium):  # noqa: F81
         page.goto(live_site + path)
         crawler.check_current(path)
     page.goto(live_site + "/delegation/new")
-    page.click("main button:text-is('Delegate')")
+    _follow(page, "main button:text-is('Delegate')")
     assert "There is a problem" in page.content()
     crawler.check_current("delegate with errors")
     page.select_option("#delegate1", label="Agnieszka Nowak")
-    page.click("main button:text-is('Delegate')")
+    _follow(page, "main button:text-is('Delegate')")
     crawler.check_current("where my vote goes, delegated")
     page.goto(live_site + "/delegation/")
     crawler.check_current("delegations in force")
     page.goto(live_site + "/delegation/offer")
-    page.click("main button[type=submit]")
+    _follow(page, "main button[type=submit]")
     assert "There is a problem" in page.content()
     crawler.check_current("offer with errors")
     # a delegate: the weight they carry
@@ -115,15 +122,15 @@ def test_every_new_page_has_no_axe_violations(live_site, chromium):  # noqa: F81
         page.goto(live_site + path)
         crawler.check_current(path)
     page.goto(live_site + "/votes/new")
-    page.click("main button[type=submit]")
+    _follow(page, "main button[type=submit]")
     assert "There is a problem" in page.content()
     crawler.check_current("new vote with errors")
     page.goto(live_site + "/votes/3/assisted")
-    page.click("main button[type=submit]")
+    _follow(page, "main button[type=submit]")
     crawler.check_current("assisted ballot with errors")
     page.goto(live_site + "/delegation/delegates")
-    page.click("main a[href^='/delegation/delegates/']")
-    page.click("main a[href$='/group']")
+    _follow(page, "main a[href^='/delegation/delegates/']")
+    _follow(page, "main a[href$='/group']")
     crawler.check_current("group account")
     context.close()
     assert crawler.violations == [], "\n".join(crawler.violations)
