@@ -49,6 +49,7 @@ from app.budgets.services.counting import (
     turnout,
     what_if,
 )
+from app.budgets.services.delegation import carried_by
 from app.budgets.services.paper import (
     Mismatch,
     PaperRow,
@@ -81,7 +82,6 @@ from app.budgets.services.register import (
     issue_paper_ballot,
     paper_allowance,
 )
-from app.budgets.services.delegation import carried_by
 from app.budgets.services.setup import (
     Minimum,
     ProcessData,
