@@ -22,7 +22,7 @@ from app.deliberation.models import Notification
 from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
 
 SUBJECT = "budget_delegate_paper"
-KIND = "delegate_voted_on_paper"
+KIND = "delegate_on_paper"  # at most 20 characters (notifications.kind)
 
 
 def _sentence(heading: BudgetHeading) -> str:
