@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as WResponse
 
@@ -14,6 +15,7 @@ from app.budgets.models import BallotChannel, BudgetHeading
 from app.budgets.views import _fail
 from app.core.errors import DomainError
 from app.core.permissions import Permission, requires
+from app.delegation.resolution import live_graph
 from app.extensions import db
 
 
@@ -26,9 +28,12 @@ def _heading_and_resident(heading_id: int, resident_id: int) -> tuple[BudgetHead
 
 
 def _page(heading: BudgetHeading, search: forms.RegisterSearchForm, issue: forms.IssueForm, found: list[User] | None) -> str:
+    marks = queries.marks_for(db.session, heading, [u.id for u in found or []])
+    graph = live_graph(db.session) if found else None
+    # a delegate is told, before a paper ballot is issued, that it cannot carry their delegators' votes
+    delegators = {u.id: len(services.carried_by(db.session, heading, u.id, graph)) for u in found or [] if u.id not in marks}
     return render_template(
-        "budgets/register.html", heading=heading, search=search, issue=issue, found=found,
-        marks=queries.marks_for(db.session, heading, [u.id for u in found or []]),
+        "budgets/register.html", heading=heading, search=search, issue=issue, found=found, marks=marks, delegators=delegators,
         counts=queries.register_counts_by_channel(db.session, [heading.id])[heading.id],
         issues=queries.paper_issues(db.session, heading), cancellations=queries.cancellations(db.session, heading),
         allowance=services.paper_allowance(db.session, heading), may_issue=policy.phase_allows(heading, policy.VOTE),
@@ -57,12 +62,16 @@ def issue_paper(found: tuple[BudgetHeading, User]) -> str | WResponse:
     form = forms.IssueForm()
     if form.validate_on_submit():
         try:
-            services.issue_paper(db.session, current_user, heading, resident, BallotChannel(form.channel.data))
+            issued = services.issue_paper_ballot(db.session, current_user, heading, resident, BallotChannel(form.channel.data))
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
             flash(_("Paper ballot issued to %(name)s and marked on the register.", name=resident.display_name or ""), "success")
+            if issued.delegators:
+                flash(ngettext("%(name)s is a delegate: a paper ballot cannot carry delegated votes, so the %(num)d resident whose vote they would have carried has been told to vote themself before voting closes.",
+                               "%(name)s is a delegate: a paper ballot cannot carry delegated votes, so the %(num)d residents whose votes they would have carried have been told to vote themselves before voting closes.",
+                               issued.delegators, name=resident.display_name or ""), "warning")
             return redirect(url_for("budgets.register", heading_id=heading.id))
     search = forms.RegisterSearchForm(request.args)
     return _page(heading, search, form, [resident])

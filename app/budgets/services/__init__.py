@@ -49,6 +49,7 @@ from app.budgets.services.counting import (
     turnout,
     what_if,
 )
+from app.budgets.services.delegation import carried_by
 from app.budgets.services.paper import (
     Mismatch,
     PaperRow,
@@ -74,9 +75,11 @@ from app.budgets.services.phases import (
 from app.budgets.services.register import (
     PAPER_CHANNELS,
     PaperAllowance,
+    PaperIssue,
     cancel_issue,
     find_residents,
     issue_paper,
+    issue_paper_ballot,
     paper_allowance,
 )
 from app.budgets.services.setup import (
@@ -100,7 +103,8 @@ from app.budgets.services.setup import (
 )
 
 __all__ = [
-    "PAPER_CHANNELS", "PaperAllowance", "cancel_issue", "find_residents", "issue_paper", "paper_allowance", "register_mark",
+    "PAPER_CHANNELS", "PaperAllowance", "PaperIssue", "cancel_issue", "carried_by", "find_residents", "issue_paper",
+    "issue_paper_ballot", "paper_allowance", "register_mark",
     "BACK_TO", "LowTurnout", "Minimum", "back_problems", "cost_warnings", "current_minimum", "early_warning", "export_sha256", "low_turnout_text", "low_turnouts",
     "minimum_of", "minimum_support", "percent_text", "step_back",
     "GREEDY_TIES", "MAX_AMOUNT_PENCE", "MAX_SUPPORT_THRESHOLD", "RECEIPT_ALPHABET", "TALLY_KIND", "WHAT_IF_RULES",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.budgets import policy
+from app.budgets import paper_notices, policy
 from app.budgets.models import (
     BallotChannel,
     BatchState,
@@ -31,6 +31,7 @@ from app.budgets.models import (
 )
 from app.budgets.services._common import _lock_process
 from app.budgets.services.ballots import register_mark
+from app.budgets.services.delegation import carried_by
 from app.core import audit
 from app.core.errors import DomainError
 
@@ -70,10 +71,24 @@ def _mark_refusal(mark: BudgetRegister) -> str:
              day=day(mark.marked_at))
 
 
+@dataclass(frozen=True)
+class PaperIssue:
+    mark: BudgetRegister
+    delegators: int  # members whose votes the resident's ballot would have carried online: told to vote themselves
+
+
 def issue_paper(session: Session, officer: Any, heading: BudgetHeading, resident: User,
                 channel: BallotChannel = BallotChannel.PAPER) -> BudgetRegister:
+    """Mark the register: ``officer`` issues ``resident`` a paper ballot for ``heading`` (see :func:`issue_paper_ballot`)."""
+    return issue_paper_ballot(session, officer, heading, resident, channel).mark
+
+
+def issue_paper_ballot(session: Session, officer: Any, heading: BudgetHeading, resident: User,
+                       channel: BallotChannel = BallotChannel.PAPER) -> PaperIssue:
     """Mark the register: ``officer`` issues ``resident`` a paper ballot for ``heading``.  Refused, with the
-    reason, when the resident is already marked (online or paper) or may not vote in the heading."""
+    reason, when the resident is already marked (online or paper) or may not vote in the heading.  A paper
+    ballot carries no delegated votes, so the members whose votes the resident would have carried online
+    (:func:`.delegation.carried_by`) are told to vote themselves, and their number is returned and audited."""
     if not policy.is_officer(officer):
         raise DomainError(_("Only officers can issue paper ballots."))
     if channel.value not in PAPER_CHANNELS:
@@ -92,9 +107,11 @@ def issue_paper(session: Session, officer: Any, heading: BudgetHeading, resident
         # an online cast (or another officer) marked the register at the same moment
         other = register_mark(session, heading.id, resident.id)
         raise DomainError(_mark_refusal(other) if other is not None else _("The register changed meanwhile. Try again.")) from None
+    delegators = carried_by(session, heading, resident.id)
+    paper_notices.delegate_voted_on_paper(session, heading, delegators)
     audit.record(session, "budget.paper_issued", actor=officer, obj=heading,
-                 data={"heading_id": heading.id, "resident_id": resident.id, "channel": channel.value})
-    return mark
+                 data={"heading_id": heading.id, "resident_id": resident.id, "channel": channel.value, "delegators": len(delegators)})
+    return PaperIssue(mark, len(delegators))
 
 
 def cancel_issue(session: Session, officer: Any, heading: BudgetHeading, resident: User, reason: str) -> RegisterCancellation:
