@@ -130,6 +130,7 @@ def test_a_budget_count_runs_after_the_response_and_stores_what_a_direct_count_s
     assert job.state == CountState.QUEUED.value and job.requested_by_id == officer.id and job.created_at
     html = browser.get(progress).get_data(as_text=True)
     assert "Counting…" in html and "Waiting to start. Asked for by Olive Officer" in html
+    assert re.search(r"<title>[^<]*Counting…", html)  # heard first after each refresh
     assert _refresh_link(html, progress) and 'http-equiv="refresh"' not in html
     assert db.session.execute(select(func.count(BudgetCount.id))).scalar_one() == 0
     count_page = browser.get(f"/budgets/headings/{heading.id}/count").get_data(as_text=True)
