@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
-from app.budgets import bp, forms, policy, presenters, queries, services
+from app.budgets import bp, count_jobs, count_views, forms, policy, presenters, queries, services
 from app.budgets.models import (
     BallotType,
     BudgetHeading,
@@ -27,6 +27,7 @@ from app.budgets.models import (
     Phase,
     Rule,
 )
+from app.core import count_jobs as core_jobs
 from app.core import once
 from app.core.errors import DomainError
 from app.core.forms import attach_error
@@ -488,18 +489,18 @@ def discard_batch(batch: PaperBatch) -> WResponse:
 @requires(Permission.BUDGET_COUNT, load=queries.heading_or_404)
 def count(heading: BudgetHeading) -> str | WResponse:
     form = forms.ConfirmForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # counted in the background (app/budgets/count_jobs.py)
         try:
-            services.run_count(db.session, current_user, heading)
+            job, created = count_jobs.request_count(db.session, current_user, heading, str(get_locale() or "en"))
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
-            flash(_("Count stored. Check the results before publishing."), "success")
-            return redirect(url_for("budgets.results", heading_id=heading.id))
+            return count_views.after_count_request(heading, job.id, created)
     titles = {str(p.id): p.title for p in heading.projects}
     latest = services.latest_count(db.session, heading)
     return render_template("budgets/count.html", form=form, heading=heading, process=heading.process,
+                           job=core_jobs.latest_job(db.session, count_jobs.KIND, heading.id),
                            what_if=services.what_if(db.session, heading) if request.args.get("compare") else None, titles=titles,
                            latest=latest, stale=services.count_is_stale(db.session, heading, latest),
                            minimum=services.current_minimum(db.session, heading), points=heading.process.ballot_type_enum is BallotType.CUMULATIVE)

@@ -165,6 +165,14 @@ class Timing:
     count: float
 
 
+def check_closable(vote: Vote, now: datetime) -> None:
+    """Refuse (DomainError) to close ``vote`` at ``now`` when it is closed already or its closing time has not come."""
+    if vote.state != VoteState.OPEN.value:
+        raise DomainError(_("This vote is already closed."))
+    if now < vote.closes_at:
+        raise DomainError(_("This vote closes on %(when)s. It can be counted after that.", when=vote.closes_at.strftime("%Y-%m-%d %H:%M")))
+
+
 def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = None, timing: list[Timing] | None = None) -> VoteCount:
     """Close ``vote`` (after its closing time): snapshot, resolve, count, store; audited.  Refused twice (the
     count's ``vote_id`` is unique)."""
@@ -173,10 +181,7 @@ def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = 
     now = now or utcnow()
     session.execute(select(Vote.id).where(Vote.id == vote.id).with_for_update())
     session.refresh(vote, ["state"])
-    if vote.state != VoteState.OPEN.value:
-        raise DomainError(_("This vote is already closed."))
-    if now < vote.closes_at:
-        raise DomainError(_("This vote closes on %(when)s. It can be counted after that.", when=vote.closes_at.strftime("%Y-%m-%d %H:%M")))
+    check_closable(vote, now)
     t0 = time.perf_counter()
     ballots = _voters(session, vote)
     t1 = time.perf_counter()

@@ -4,19 +4,24 @@ checking the concentration of weight before publishing."""
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WResponse
 
+from app.core import count_jobs as core_jobs
+from app.core import jobs
+from app.core.count_jobs import CountJob, CountState
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.places.models import Place
 from app.proposals.models import Proposal, Topic
-from app.voting import bp, counting, forms, presenters, queries, services
+from app.voting import bp, count_jobs, counting, forms, presenters, queries, services
 from app.voting.models import Vote, VoteRule
 
 
@@ -90,16 +95,49 @@ def assisted(vote: Vote) -> str | WResponse:
 @requires(Permission.VOTE_COUNT, load=queries.vote_or_404)
 def close(vote: Vote) -> str | WResponse:
     form = forms.ConfirmForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # closed and counted in the background (app/voting/count_jobs.py)
         try:
-            counting.close_vote(db.session, current_user, vote)
+            job, created = count_jobs.request_close(db.session, current_user, vote, str(get_locale() or "en"))
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
-            flash(_("The vote is closed and counted. Check the result and the weight of delegates before publishing."), "success")
-            return redirect(url_for("voting.publish", vote_id=vote.id))
-    return render_template("voting/close.html", form=form, vote=vote, ballots=queries.ballot_count(db.session, vote))
+            return _after_close_request(vote, job.id, created)
+    return render_template("voting/close.html", form=form, vote=vote, ballots=queries.ballot_count(db.session, vote),
+                           job=core_jobs.latest_job(db.session, count_jobs.KIND, vote.id))
+
+
+def _after_close_request(vote: Vote, job_id: int, created: bool) -> WResponse:
+    """Start the job (when it is new), then show how it is going; once the vote is counted (a job run at once),
+    the page to check and publish it, as a synchronous close did."""
+    if created:
+        jobs.enqueue(count_jobs.JOB, job_id)
+    job = db.session.get(CountJob, job_id)
+    if job is not None and job.state == CountState.DONE.value:
+        flash(_("The vote is closed and counted. Check the result and the weight of delegates before publishing."), "success")
+        return redirect(url_for("voting.publish", vote_id=vote.id))
+    if not created:
+        flash(_("This vote is already being closed and counted: a second count was not started."), "warning")
+    return redirect(url_for("voting.close_progress", vote_id=vote.id, job_id=job_id))
+
+
+class CloseProgress(NamedTuple):
+    vote: Vote
+    job: CountJob
+
+
+def close_progress_or_404(vote_id: int, job_id: int) -> CloseProgress:
+    vote = queries.vote_or_404(vote_id)
+    job = core_jobs.job_of(db.session, count_jobs.KIND, vote.id, job_id)
+    if job is None:
+        abort(404)
+    return CloseProgress(vote, job)
+
+
+@bp.route("/<int:vote_id>/close/<int:job_id>")
+@requires(Permission.VOTE_COUNT, load=close_progress_or_404)
+def close_progress(progress: CloseProgress) -> str:
+    return render_template("voting/close_progress.html", vote=progress.vote, job=progress.job)
 
 
 @bp.route("/<int:vote_id>/publish", methods=["GET", "POST"])

@@ -80,6 +80,7 @@ ENDPOINTS = [
     ("/votes/{closed}/results", 404, 404, 200),
     ("/votes/{closed}/ballots.blt", 404, 404, 404),
     ("/votes/{closed}/publish", 302, 403, 200),
+    ("/votes/{closed}/close/{job}", 302, 403, 200),  # how a background count went (app/core/count_jobs.py)
 ]
 
 
@@ -89,10 +90,17 @@ def test_every_page_answers_each_kind_of_user_as_declared(app, client, browser):
     closed_vote = make_vote()
     cast(resident(), closed_vote, "Play area")
     close(closed_vote)
-    ids = {"delegate": delegate_user.id, "open": open_vote.id, "closed": closed_vote.id}
+    from app.core.count_jobs import CountJob
+    from app.extensions import db
+
+    job = CountJob(kind="vote", object_id=closed_vote.id, state="done", locale="en")
+    db.session.add(job)
+    db.session.commit()
+    ids = {"delegate": delegate_user.id, "open": open_vote.id, "closed": closed_vote.id, "job": job.id}
     urls = {t for t, *_ in ENDPOINTS}
     table = {r.rule for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ("delegation", "voting")}
-    declared = {t.replace("{delegate}", "<int:user_id>").replace("{open}", "<int:vote_id>").replace("{closed}", "<int:vote_id>") for t in urls}
+    declared = {t.replace("{delegate}", "<int:user_id>").replace("{open}", "<int:vote_id>").replace("{closed}", "<int:vote_id>")
+                .replace("{job}", "<int:job_id>") for t in urls}
     assert table - declared == {"/delegation/revoke"}  # POST only, tested on the delegation pages
     resident_user, officer = resident("R"), make_user(Role.OFFICER)
     for who, column in ((None, 1), (resident_user, 2), (officer, 3)):

@@ -251,6 +251,13 @@ def build_world(session: Session) -> World:
     pack = _ready_pack(session, "budget", str(processes[0].id))
     if pack is not None:
         values[("build_id", "key", "kind")] = pair(None, (pack, str(processes[0].id), "budget"), None)
+    # counts run in the background (app/core/count_jobs.py): a failed count of a heading (its reason is free text)
+    # and a finished close of a vote, for their progress pages
+    count_job = _row(session, "count_jobs", kind="budget", object_id=closed[1], state="failed", locale="en")
+    if count_job is not None:
+        values[("heading_id", "job_id")] = pair(None, (closed[1], count_job), None)
+        close_job = _row(session, "count_jobs", kind="vote", object_id=published_vote.id, state="done", locale="en", error=None)
+        values[("job_id", "vote_id")] = pair(None, (close_job, published_vote.id), None)
     session.flush()
     # Sanity: the objects the matrix relies on exist.
     assert session.execute(select(func.count(Comment.id))).scalar_one() > 2
