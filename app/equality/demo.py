@@ -1,8 +1,8 @@
 """Equality-monitoring demonstration data: the finished Fenland budget asked the standard questions and about
 two in three of its voters answered (a seeded ``random.Random(2026)``, so every run gives the same counts),
 enough for the results page and the committee pack to show the tables, with a few small groups suppressed.
-South Cambridgeshire's open budget asks them too, so a demo voter there is offered the questions after
-casting.  Idempotent: a process that already has its switch is left alone."""
+South Cambridgeshire's open budget and the open county vote ask them too, so a demo voter there is offered
+the questions after casting.  Idempotent: a process that already has its switch is left alone."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ def seed(session: Session) -> list[str]:
             and services.may_switch(south):
         services.switch(session, officer, south, on=True, question_keys=list(q.STANDARD))
         lines.append(f"Equality monitoring: {SOUTH_CAMBS} asks the standard questions after each ballot")
+    from app.voting.demo import COUNTY_VOTE
+    from app.voting.models import Vote
+
+    county = session.execute(select(Vote).where(Vote.title == COUNTY_VOTE)).scalar_one_or_none()
+    if county is not None and officer is not None and services.monitor_of(session, county) is None and services.may_switch(county):
+        services.switch(session, officer, county, on=True, question_keys=list(q.STANDARD))
+        lines.append(f"Equality monitoring: the vote {COUNTY_VOTE!r} asks the standard questions after each ballot")
     return lines
 
 

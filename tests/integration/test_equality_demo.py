@@ -40,6 +40,14 @@ def test_the_demo_budget_shows_its_equality_tables_on_the_results_page_and_in_th
     assert "Who took part, by group" in html and "fewer than 10" in html
     assert f"{report.responders} of the {report.participants} people who took part answered" in html
 
+    # the open-data API gives the same aggregates, with null for the hidden cells
+    data = client.get(f"/api/v1/budgets/{fenland.id}").get_json()
+    assert data["equality"]["answered"] == report.responders and data["equality"]["participants"] == report.participants
+    api_age = {a["key"]: a["people"] for a in data["equality"]["questions"][0]["answers"]}
+    assert api_age == {c.key: c.people for c in report.tables[0].cells}
+    south = client.get(f"/api/v1/budgets/{_process(SOUTH_CAMBS).id}").get_json()
+    assert south["equality"] is None  # results not published yet
+
     pack = build_pack(db.session, resolve(db.session, "budget", str(fenland.id)), "en")
     with zipfile.ZipFile(io.BytesIO(pack.zip_bytes())) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
