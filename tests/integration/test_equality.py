@@ -311,3 +311,27 @@ def test_vote_ballot_page_offers_the_questions_after_casting(browser) -> None:  
     html = browser.submit(f"/equality/votes/{vote.id}", {"disability": "no", "consent": "y", "submit": "1"}).get_data(as_text=True)
     assert "Thank you" in html and _counts(vote) == {("disability", "no"): 1}
     assert "Answer the optional equality-monitoring questions" not in browser.get(f"/votes/{vote.id}/ballot").get_data(as_text=True)
+
+
+def test_rekeying_the_ballot_secret_moves_the_answered_marks_too(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    vote = make_vote()
+    _switch_on(vote, ["sex"])
+    voter = resident()
+    _answer_vote(vote, 1, lambda i: {"sex": "female"})
+    cast(voter, vote, "Play area")
+    new = "a-new-ballot-secret-of-more-than-32-characters"
+    monkeypatch.setenv("NEW_BALLOT_SECRET", new)
+    result = app.test_cli_runner().invoke(args=["ballots", "rekey"])
+    assert result.exit_code == 0 and "1 equality-monitoring marks moved" in result.output, result.output
+    monkeypatch.setitem(app.config, "BALLOT_SECRET", new)
+    db.session.expire_all()
+    answered = db.session.execute(select(EqualityResponder)).scalar_one()
+    assert answered.token == services.responder_token("vote", vote.id, _voters_of(vote)[0])
+    assert services.answer_refusal(db.session, vote, voter) is None  # the one who did not answer still may
+
+
+def _voters_of(vote) -> list[int]:  # type: ignore[no-untyped-def]
+    from app.voting.models import VoteRegister
+
+    return [v for v in db.session.execute(select(VoteRegister.voter_id).where(VoteRegister.vote_id == vote.id)
+                                          .order_by(VoteRegister.id)).scalars()]
