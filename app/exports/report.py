@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.equality.report import EqualityReport
 from app.exports import files
 from app.exports.models import CommitteeReport
-from app.equality.report import EqualityReport
 from app.exports.participation import CHANNELS, Participation, participation
 from app.exports.tables import Column, Table
 from app.exports.targets import Target

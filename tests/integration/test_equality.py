@@ -4,12 +4,9 @@ the results pages and in the committee pack, and no link between answers and peo
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, inspect, select, text
 
 from app.auth.models import Role
@@ -224,7 +221,7 @@ def test_officers_key_paper_slips_up_to_the_paper_ballots_issued(browser) -> Non
     officer = make_user(Role.OFFICER)
     browser.sign_in(officer.email, PASSWORD)
     url = f"/equality/budgets/{process.id}/slips"
-    for n in range(2):
+    for _ in range(2):
         html = browser.submit(url, {"channel": "paper", "age": "75_over", "disability": "yes_a_lot"}).get_data(as_text=True)
         assert "The monitoring slip is keyed." in html
     assert _counts(process) == {("age", "75_over"): 2, ("disability", "yes_a_lot"): 2}

@@ -51,6 +51,7 @@ def test_the_demo_budget_shows_its_equality_tables_on_the_results_page_and_in_th
     pack = build_pack(db.session, resolve(db.session, "budget", str(fenland.id)), "en")
     with zipfile.ZipFile(io.BytesIO(pack.zip_bytes())) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
+    assert "fewer than 10 is shown as “fewer than 10”" in files["methodology.md"].decode()
     page = files["report.html"].decode()
     assert "Who took part, by group" in page and "Ethnic group" in page
     wb = load_workbook(io.BytesIO(files["results.xlsx"]))
