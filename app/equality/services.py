@@ -140,7 +140,10 @@ def switch(session: Session, officer: Any, obj: Any, *, on: bool, question_keys:
     keys = [k for k in question_keys if k in q.BY_KEY]
     if on and not keys:
         raise DomainError(_("Choose at least one question to ask."), field="questions")
-    stored = q.stored(keys) if keys else (monitor.questions_csv if monitor is not None else q.stored(q.STANDARD))
+    if monitor is not None and (not on or not keys):
+        stored = monitor.questions_csv  # switching off leaves the questions as they were
+    else:
+        stored = q.stored(keys or list(q.STANDARD))
     if monitor is not None and on and stored != monitor.questions_csv and has_answers(session, obj):
         raise DomainError(_("People have already answered, so the questions can no longer change. You can still switch monitoring off."),
                           field="questions")

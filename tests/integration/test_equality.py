@@ -332,3 +332,19 @@ def _voters_of(vote) -> list[int]:  # type: ignore[no-untyped-def]
 
     return [v for v in db.session.execute(select(VoteRegister.voter_id).where(VoteRegister.vote_id == vote.id)
                                           .order_by(VoteRegister.id)).scalars()]
+
+
+def test_an_officer_switches_a_vote_on_and_off_through_its_page(browser) -> None:  # type: ignore[no-untyped-def]
+    vote = make_vote()
+    officer = make_user(Role.OFFICER)
+    browser.sign_in(officer.email, PASSWORD)
+    assert f"/equality/votes/{vote.id}/settings" in browser.get(f"/votes/{vote.id}").get_data(as_text=True)
+    url = f"/equality/votes/{vote.id}/settings"
+    html = browser.submit(url, {"questions": ["religion", "sexual_orientation"], "switch_on": "1"}).get_data(as_text=True)
+    assert "Equality monitoring is on." in html and "Key paper or assisted monitoring slips" in html
+    assert [x.key for x in services.asked(db.session, vote)] == ["religion", "sexual_orientation"]
+    html = browser.submit(url, {"questions": ["religion"], "switch_off": "1"}).get_data(as_text=True)
+    assert "Equality monitoring is off." in html
+    db.session.expire_all()
+    assert services.asked(db.session, vote) == []
+    assert services.monitor_of(db.session, vote).questions_csv == "religion,sexual_orientation"  # off leaves them as they were
