@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.equality.report import EqualityReport, equality_report
+from app.equality.suppression import MIN_CELL
 from app.places.models import Place
 
 CHANNELS = ("online", "paper", "assisted")
-MIN_GROUP = 10
+MIN_GROUP = MIN_CELL  # the smallest group published for budgets and votes (app/equality/suppression.py)
 
 
 @dataclass(frozen=True)
