@@ -85,6 +85,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app import exports
     app.register_blueprint(exports.bp)
     app.register_blueprint(exports.open_data_bp)
+    from app import equality
+    app.register_blueprint(equality.bp)
     for group in (users_cli, places_cli, audit_cli, translate_cli, demo_cli, forms_cli, ballots_cli):
         app.cli.add_command(group)
     from app.core.jobs import worker_command

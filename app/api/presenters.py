@@ -105,7 +105,22 @@ def heading(session: Session, h: BudgetHeading) -> dict[str, Any]:
 
 
 def budget_detail(session: Session, process: BudgetProcess) -> dict[str, Any]:
-    return {**budget(process), "headings": [heading(session, h) for h in process.headings]}
+    return {**budget(process), "headings": [heading(session, h) for h in process.headings],
+            "equality": equality(session, "budget", process) if process.phase == "finished" else None}
+
+
+def equality(session: Session, kind: str, obj: Any) -> dict[str, Any] | None:
+    """The equality-monitoring aggregates, suppressed as on the results page (:mod:`app.equality.report`)."""
+    from app.equality.report import equality_report
+
+    report = equality_report(session, kind, obj)
+    if report is None:
+        return None
+    return {"participants": report.participants, "answered": report.responders if report.published else None,
+            "share_answered": report.share_answered,
+            "questions": [{"key": t.key, "title": t.title, "question": t.text,
+                           "answers": [{"key": c.key, "label": c.label, "people": c.people, "share": c.share} for c in t.cells]}
+                          for t in report.tables]}
 
 
 # --------------------------------------------------------------------------------------------- proposals
@@ -188,6 +203,7 @@ def vote_detail(session: Session, v: Vote) -> dict[str, Any]:
         "options": [{"id": o.id, "position": o.position, "title": o.title, "description": o.description,
                      "proposal_id": o.proposal_id} for o in v.options],
         "result": vote_result(session, v),
+        "equality": equality(session, "vote", v) if v.state == VoteState.PUBLISHED.value else None,
     }
 
 

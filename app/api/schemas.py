@@ -214,8 +214,33 @@ class BudgetSchema(Shape):
     links = fields.Nested(Links, required=True)
 
 
+class EqualityAnswerSchema(Shape):
+    key = fields.String(required=True, metadata=_d(_l("The answer's code; not_answered for people who left the question blank.")))
+    label = fields.String(required=True)
+    people = fields.Integer(required=True, allow_none=True,
+                            metadata=_d(_l("People who gave this answer; null for fewer than 10, or hidden so that such a group cannot be worked out from the total.")))
+    share = fields.Float(required=True, allow_none=True, metadata=_d(_l("Their share of the people who answered, from 0 to 1; null when hidden.")))
+
+
+class EqualityQuestionSchema(Shape):
+    key = fields.String(required=True)
+    title = fields.String(required=True)
+    question = fields.String(required=True)
+    answers = fields.List(fields.Nested(EqualityAnswerSchema), required=True)
+
+
+class EqualitySchema(Shape):
+    participants = fields.Integer(required=True, metadata=_d(_l("People who took part, each once.")))
+    answered = fields.Integer(required=True, allow_none=True,
+                              metadata=_d(_l("People who answered the optional equality-monitoring questions; null for fewer than 10, when nothing else is given.")))
+    share_answered = fields.Float(required=True, allow_none=True)
+    questions = fields.List(fields.Nested(EqualityQuestionSchema), required=True)
+
+
 class BudgetDetailSchema(BudgetSchema):
     headings = fields.List(fields.Nested(HeadingSchema), required=True)
+    equality = fields.Nested(EqualitySchema, required=True, allow_none=True,
+                             metadata=_d(_l("Who took part by group, from the optional equality-monitoring questions: aggregates of at least 10 only; null when the process did not ask them or its results are not published.")))
 
 
 # --------------------------------------------------------------------------------------------- proposals
@@ -333,6 +358,8 @@ class VoteDetailSchema(VoteSchema):
     options = fields.List(fields.Nested(VoteOptionSchema), required=True)
     result = fields.Nested(VoteResultSchema, required=True, allow_none=True,
                            metadata=_d(_l("The published result; null until it is published.")))
+    equality = fields.Nested(EqualitySchema, required=True, allow_none=True,
+                             metadata=_d(_l("Who took part by group, from the optional equality-monitoring questions: aggregates of at least 10 only; null when the vote did not ask them or its result is not published.")))
 
 
 # --------------------------------------------------------------------------------------------- panels

@@ -136,6 +136,9 @@ def rekey(new_secret_env: str) -> None:
         sys.exit(2)
     try:
         done = secrecy.rekey(db.session, old, new.encode("utf-8"))
+        from app.equality.services import rekey as rekey_equality
+
+        answered = rekey_equality(db.session, old, new.encode("utf-8"))  # the equality-monitoring "answered" marks
     except ValueError as exc:
         db.session.rollback()
         click.echo(str(exc), err=True)
@@ -143,4 +146,5 @@ def rekey(new_secret_env: str) -> None:
     db.session.commit()
     source = "BALLOT_SECRET" if current_app.config.get("BALLOT_SECRET") else "SECRET_KEY"
     click.echo(f"Re-keyed {done['budget']} budget ballots and {done['vote']} ranked ballots (the old key was {source}). "
+               f"({answered} equality-monitoring marks moved too.) "
                f"Now set BALLOT_SECRET to the value of {new_secret_env} and restart the application.")

@@ -59,6 +59,9 @@ def seed_demo(session: Session) -> list[str]:
     from app.panels.demo import seed as seed_panels
 
     lines += seed_panels(session)
+    from app.equality.demo import seed as seed_equality
+
+    lines += seed_equality(session)
     leave_recent_unread(session)
     return lines + account_list(session)
 

@@ -5,9 +5,11 @@ Every results page and every committee pack reads these functions.  ALL counting
 or vote, whatever the channel; a cancelled paper issue is unmarked), never from the ballot box, which holds no
 voter: so a paper voter's home place is known too.
 
-Only aggregates are returned: counts by place, channel or group, never a person.  Groups smaller than
-:data:`MIN_GROUP` are reported as "fewer than 10" (``None``) for budgets and votes; a panel's make-up against its
-targets is reported in full, as its public draw page already publishes the anonymised pool.
+Only aggregates are returned: counts by place, channel or group, never a person.  For budgets and votes the
+groups come from the optional, consented equality-monitoring questions (:mod:`app.equality`), when the process
+asked them: cells smaller than :data:`MIN_GROUP` are reported as "fewer than 10" (``None``), with secondary
+suppression so they cannot be worked out from the total (:mod:`app.equality.suppression`).  A panel's make-up
+against its targets is reported in full, as its public draw page already publishes the anonymised pool.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
+from app.equality.report import EqualityReport, equality_report
+from app.equality.suppression import MIN_CELL
 from app.places.models import Place
 
 CHANNELS = ("online", "paper", "assisted")
-MIN_GROUP = 10
+MIN_GROUP = MIN_CELL  # the smallest group published for budgets and votes (app/equality/suppression.py)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Participation:
     unplaced: int = 0  # participants whose home place is not known (paper ballots, say)
     channels: dict[str, int] = field(default_factory=dict)
     groups: list[GroupRow] = field(default_factory=list)
+    equality: EqualityReport | None = None  # budgets and votes that asked the equality-monitoring questions
 
     @property
     def turnout(self) -> float | None:
@@ -202,12 +207,14 @@ def panel_groups(panel: Any) -> list[GroupRow]:
 # --- the whole picture ------------------------------------------------------------------------------------------
 
 def participation(session: Session, kind: str, obj: Any, place: Place | None) -> Participation:
-    """Turnout by place, by channel and (for panels) by group, for a process of ``kind`` held in ``place``."""
+    """Turnout by place, by channel and by group (a panel's make-up; a budget's or vote's equality-monitoring
+    answers, when it asked), for a process of ``kind`` held in ``place``."""
     homes = participant_homes(session, kind, obj)
     rows, unplaced = by_place(session, place, homes)
     population = place.population if place is not None else None
     return Participation(participants=len(homes), population=population, places=rows, unplaced=unplaced,
-                         channels=channel_counts(kind, obj), groups=panel_groups(obj) if kind == "panel" else [])
+                         channels=channel_counts(kind, obj), groups=panel_groups(obj) if kind == "panel" else [],
+                         equality=equality_report(session, kind, obj) if kind in ("budget", "vote") else None)
 
 
 def participation_for(kind: str, obj: Any) -> Participation | None:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.equality.report import EqualityReport
 from app.exports import files
 from app.exports.models import CommitteeReport
 from app.exports.participation import CHANNELS, Participation, participation
@@ -90,6 +91,26 @@ def participation_tables(part: Participation) -> list[Table]:
             Column("members", _("On the panel"), "int", _("Members drawn with this answer")),
             Column("share_of_members", _("Share of the panel"), "share", _("Their share of the panel")),
         ], [[g.category, g.value, g.target_share, g.pool, g.members, g.share_of_members] for g in part.groups]))
+    if part.equality is not None:
+        out += equality_tables(part.equality)
+    return out
+
+
+def equality_tables(eq: EqualityReport) -> list[Table]:
+    """The equality-monitoring tables: who answered, then one table per question.  A hidden cell holds the words
+    "fewer than 10" (text), every other count is a number; nothing at all when fewer than 10 answered."""
+    fewer = _("fewer than 10")
+    out = [Table("equality-answered", _("Equality monitoring: who answered"), [
+        Column("participants", _("Participants"), "int", _("People who took part (each person once)")),
+        Column("answered", _("Answered"), "int", _("People who answered at least one of the optional questions (“fewer than 10” when so)")),
+        Column("share_answered", _("Share who answered"), "share", _("Answered divided by participants")),
+    ], [[eq.participants, eq.responders if eq.published else fewer, eq.share_answered]])]
+    for t in eq.tables:
+        out.append(Table(f"equality-{t.key.replace('_', '-')}", _("Equality monitoring: %(question)s", question=t.title), [
+            Column("answer", _("Answer"), "text", t.text),
+            Column("people", _("People"), "int", _("People who gave this answer; “fewer than 10” for a group under 10, or hidden so that one cannot be worked out")),
+            Column("share", _("Share"), "share", _("Their share of the people who answered the questions")),
+        ], [[c.label, c.people if c.people is not None else fewer, c.share] for c in t.cells]))
     return out
 
 

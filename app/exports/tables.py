@@ -1,7 +1,8 @@
 """The tables of a committee pack: typed columns, one set of rows, written as report tables, XLSX sheets and CSV.
 
 Cells hold plain values (int, float, str, date; money as integer pence); each column says its type, so the
-report formats them for the reader's language, the workbook types them, and the CSV writes them plainly.
+report formats them for the reader's language, the workbook types them, and the CSV writes them plainly.  A
+number column may hold words instead of a number where a figure is withheld ("fewer than 10").
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def formatted(column: Column, value: Any) -> str:
 
     if value is None:
         return "–"
+    if isinstance(value, str):  # words in a number column, such as "fewer than 10"
+        return value
     if column.type == "money":
         return money(value)
     if column.type == "share":
