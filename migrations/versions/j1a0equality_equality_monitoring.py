@@ -6,7 +6,7 @@ answers once; equality_counts holds the answers already aggregated (question, an
 no row per person, no user, no ballot and no date.
 
 Revision ID: j1a0equality
-Revises: h5a0register
+Revises: j3a0countjobs
 Create Date: 2026-12-05 12:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'j1a0equality'
-down_revision = 'h5a0register'
+down_revision = 'j3a0countjobs'
 branch_labels = None
 depends_on = None
 
