@@ -109,12 +109,13 @@ def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | 
 def _marks_in_budget(session: Session, heading: BudgetHeading, voter_id: int) -> list[tuple[BudgetRegister, BudgetHeading]]:
     """The voter's register marks in every heading of ``heading``'s budget, with their headings (one statement:
     it answers both "is there a paper ballot for this heading?" and "did they vote for another area?")."""
-    return [(mark, other) for mark, other in session.execute(
+    rows = session.execute(
         select(BudgetRegister, BudgetHeading)
         .join(BudgetHeading, BudgetRegister.heading_id == BudgetHeading.id)
         .where(BudgetHeading.process_id == heading.process_id, BudgetRegister.voter_id == voter_id)
         .order_by(BudgetHeading.id)
-    ).tuples()]
+    ).all()
+    return [(mark, other) for mark, other in rows]
 
 
 def _register_refusal(voter: Any, heading: BudgetHeading, marks: list[tuple[BudgetRegister, BudgetHeading]]) -> str | None:
