@@ -6,8 +6,9 @@ takes, for every ballot type, without gunicorn or locust in the way.
 Seeds TEST_DATABASE_URL (PostgreSQL; every table is dropped and recreated) with bench/seed.py's budget and
 vote, serves the production configuration (rate limits in memory) through Flask's test client, and has each
 resident sign in, open their ballot and cast it exactly as bench/swarm.py does.  It prints, per request name,
-the statements sent and the mean time; ``--statements`` lists one cast's statements of each kind, and
-``--profile`` prints the functions where the cast requests spent their time (cProfile, cumulative).
+the statements sent and the mean time (and the part of it spent in this process: Python, not PostgreSQL or
+waiting); ``--statements`` lists one cast's statements of each kind, and
+``--profile`` prints the functions where the ballot requests spent their own time (cProfile).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def main() -> None:
         def _count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
             sent.append(statement)
 
-    stats: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    stats: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     examples: dict[str, list[str]] = {}
     profiler = cProfile.Profile() if args.profile else None
 
@@ -76,12 +77,12 @@ def main() -> None:
         sent.clear()
         if profiler is not None and name != "sign-in":
             profiler.enable()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         resp = client.open(path, method=method, follow_redirects=True, **kw)
-        elapsed = time.perf_counter() - t
+        elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
         if profiler is not None:
             profiler.disable()
-        stats[name].append((elapsed, len(sent)))
+        stats[name].append((elapsed, cpu, len(sent)))
         examples.setdefault(name, list(sent))
         return resp
 
@@ -105,8 +106,9 @@ def main() -> None:
 
     print(f"{len(plan['accounts'])} residents, each signs in, opens a ballot and casts it (in-process, PostgreSQL)")
     for name, rows in sorted(stats.items()):
-        ms = sum(t for t, _n in rows) / len(rows) * 1000
-        print(f"  {name:26} {len(rows):>5} req  {ms:7.1f} ms mean  {max(n for _t, n in rows):>3} statements")
+        ms = sum(row[0] for row in rows) / len(rows) * 1000
+        cpu = sum(row[1] for row in rows) / len(rows) * 1000
+        print(f"  {name:26} {len(rows):>5} req  {ms:7.1f} ms mean, {cpu:6.1f} ms of it in this process  {max(row[2] for row in rows):>3} statements")
     if args.statements:
         for name, statements in sorted(examples.items()):
             print(f"\n{name}:")
@@ -114,7 +116,7 @@ def main() -> None:
                 print("   ", re.sub(r"\s+", " ", s)[:220])
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
         print(out.getvalue())
     with app.app_context():
         db.engine.dispose()
