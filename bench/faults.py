@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, text
 
 from bench.load import Stack, finish_swarm, open_stack, start_swarm
 from bench.seed import Tally, seed, verify
-from bench.stack import missing_tools, wait_for_port
+from bench.stack import DEFAULT_THREADS, DEFAULT_WORKERS, missing_tools, wait_for_port
 
 FAULTS = ("worker", "postgres", "redis", "big-body", "slow")
 OUR_ERROR_PAGE = "Error code: "
@@ -271,7 +271,7 @@ RUN: dict[str, Callable[[Stack, Outcome], None]] = {
 }
 
 
-def run_fault(services: Stack, name: str, residents: int, users: int, workdir: Path, workers: int = 4, threads: int = 4,
+def run_fault(services: Stack, name: str, residents: int, users: int, workdir: Path, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS,
               password_cost: tuple[int, int] | None = None) -> Outcome:
     plan = seed(services.database_url, residents, password_cost)
     server = services.serve(workers, threads)
@@ -299,7 +299,7 @@ def run_fault(services: Stack, name: str, residents: int, users: int, workdir: P
 
 
 def run_faults(residents: int, users: int, only: tuple[str, ...] = FAULTS, report: Callable[[str], Any] = print,
-               workers: int = 4, threads: int = 4, password_cost: tuple[int, int] | None = None) -> list[Outcome]:
+               workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS, password_cost: tuple[int, int] | None = None) -> list[Outcome]:
     outcomes = []
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="folkmoot-faults-") as tmp:
         services = open_stack(stack, private_pg=True)

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.seed import Tally, seed, verify
-from bench.stack import ROOT, Gunicorn, PrivatePostgres, PrivateRedis, missing_tools
+from bench.stack import (
+    DEFAULT_THREADS,
+    DEFAULT_WORKERS,
+    ROOT,
+    Gunicorn,
+    PrivatePostgres,
+    PrivateRedis,
+    missing_tools,
+)
 
 
 @dataclass
@@ -110,8 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--casts", type=int, default=2_000, help="residents, each casting one ballot")
     parser.add_argument("--users", type=int, default=16, help="concurrent simulated users")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers (default: one per core, at least 2)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="threads per worker")
     parser.add_argument("--hello-seconds", type=float, default=10.0)
     parser.add_argument("--private-pg", action="store_true", help="a private cluster even when TEST_DATABASE_URL is set")
     parser.add_argument("--password-cost", default=None, metavar="T,M",

@@ -25,6 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# gunicorn's shape for a load run, as the README advises for production: one gthread worker per core (a worker
+# is one Python process, so more of them than cores only take turns on the cores and hold more database
+# connections), each with 4 threads so that a worker waiting on PostgreSQL serves another request meanwhile.
+DEFAULT_WORKERS = max(2, os.cpu_count() or 2)
+DEFAULT_THREADS = 4
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -140,8 +146,8 @@ class Gunicorn:
 
     database_url: str
     redis_url: str
-    workers: int = 4
-    threads: int = 4
+    workers: int = DEFAULT_WORKERS
+    threads: int = DEFAULT_THREADS
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None

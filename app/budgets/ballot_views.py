@@ -15,6 +15,7 @@ from app.budgets import bp, forms, queries, services
 from app.budgets.models import BallotType, BudgetBallot, BudgetHeading
 from app.budgets.views import _choices_from, _fail
 from app.core import once
+from app.core.db import commit_keeping_loaded
 from app.core.errors import DomainError
 from app.core.permissions import public
 from app.extensions import db
@@ -37,7 +38,7 @@ def _confirm_page(heading: BudgetHeading, form: forms.FlaskForm, check: services
 @bp.route("/headings/<int:heading_id>/ballot", methods=["GET", "POST"])
 @public
 def ballot(heading_id: int) -> str | WResponse:
-    heading = queries.heading_or_404(heading_id)
+    heading = queries.heading_or_404(heading_id, with_projects=True)
     process = heading.process
     cumulative = process.ballot_type_enum is BallotType.CUMULATIVE
     refusal = services.vote_refusal(db.session, current_user, heading)
@@ -68,7 +69,7 @@ def ballot(heading_id: int) -> str | WResponse:
 
 
 def _cast(heading: BudgetHeading, form: forms.FlaskForm, check: services.BallotCheck, replaced: bool) -> str | WResponse:
-    if (again := once.claim(form)) is not None:
+    if (again := once.claim(form, url_for("budgets.heading", heading_id=heading.id))) is not None:
         return again
     try:
         code = services.cast_ballot(db.session, current_user, heading, check.choices, blank=not check.choices)
@@ -77,8 +78,7 @@ def _cast(heading: BudgetHeading, form: forms.FlaskForm, check: services.BallotC
         return render_template("budgets/ballot.html", heading=heading, process=heading.process, form=form, refusal=None, check=check,
                                existing=services.ballot_of(db.session, current_user, heading),
                                cumulative=heading.process.ballot_type_enum is BallotType.CUMULATIVE)
-    once.record(form, url_for("budgets.heading", heading_id=heading.id))
-    db.session.commit()
+    commit_keeping_loaded(db.session)  # the receipt page shows what this request loaded: nothing to load again
     return render_template("budgets/ballot_cast.html", heading=heading, process=heading.process, code=code, replaced=replaced,
                            blank=not check.choices)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.budgets import policy
 from app.budgets.models import (
@@ -40,8 +40,11 @@ def process_or_404(process_id: int) -> BudgetProcess:
     return process
 
 
-def heading_or_404(heading_id: int) -> BudgetHeading:
-    heading = db.session.get(BudgetHeading, heading_id)
+def heading_or_404(heading_id: int, *, with_projects: bool = False) -> BudgetHeading:
+    """The heading with its process (every heading page asks whether the process may be seen), and with its
+    projects when ``with_projects`` (the ballot): one statement instead of three."""
+    options = [joinedload(BudgetHeading.process)] + ([joinedload(BudgetHeading.projects)] if with_projects else [])
+    heading = db.session.get(BudgetHeading, heading_id, options=options)
     if heading is None:
         abort(404)
     _visible(heading)

@@ -20,11 +20,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from app.core.db import insert_new, utcnow
 from app.core.models import FormSubmission
 from app.extensions import db
 
@@ -63,25 +63,27 @@ def replay(form: FlaskForm) -> Response | None:
     return redirect(url)
 
 
-def claim(form: FlaskForm) -> Response | None:
-    """Take the form's token for this request, or return the redirect to the first result if it was taken."""
+def claim(form: FlaskForm, result_url: str = "") -> Response | None:
+    """Take the form's token for this request, or return the redirect to the first result if it was taken.
+    A view that knows its result's URL beforehand passes it here and need not call :func:`record`."""
     token = _token(form)
     if token is None:
         return None
-    # No look-up first: the token's uniqueness decides, and a used token (the usual case is a new one) costs
-    # the failed insert and then the look-up of the first result.
-    row = FormSubmission(token=token, endpoint=(request.endpoint or "")[:100], result_url="",
-                         user_id=getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:  # another sending of the same form took it first and has committed since
-        again = replay(form)
-        if again is not None:
-            return again
-        raise
-    return None
+    # No look-up first: the token's uniqueness decides (INSERT … ON CONFLICT DO NOTHING, which on PostgreSQL
+    # waits for a concurrent sending of the same form to commit or roll back), and a used token (the usual
+    # case is a new one) costs the insert that inserts nothing and then the look-up of the first result.
+    taken = db.session.execute(
+        insert_new(db.session, FormSubmission).values(
+            token=token, endpoint=(request.endpoint or "")[:100], result_url=result_url[:500], created_at=utcnow(),
+            user_id=getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None,
+        ).returning(FormSubmission.id)
+    ).scalar_one_or_none()
+    if taken is not None:
+        return None
+    again = replay(form)  # another sending of the same form took it first and has committed since
+    if again is None:  # pragma: no cover - the row that held the token is gone again (purged meanwhile)
+        raise RuntimeError("a one-time token was taken and is no longer recorded")
+    return again
 
 
 def record(form: FlaskForm, url: str) -> str:

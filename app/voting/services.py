@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
 from app.budgets.services import new_receipt_code, receipt_hash
 from app.core import audit, secrecy
-from app.core.db import utcnow
+from app.core.db import insert_new, utcnow
 from app.core.errors import DomainError
 from app.delegation.resolution import Resolution, eligible_ids, live_graph, max_user_id, resolve, scope_for
 from app.places.models import Place
@@ -190,42 +190,50 @@ def register_mark(session: Session, vote: Vote, voter_id: int) -> VoteRegister |
 def _lock_vote(session: Session, vote: Vote) -> None:
     """Casting takes a shared lock on the vote row and closing an exclusive one (PostgreSQL), so no ballot is
     recorded after the count has read them."""
-    session.execute(select(Vote.id).where(Vote.id == vote.id).with_for_update(read=True))
-    session.refresh(vote, ["state"])
+    state = session.execute(select(Vote.state).where(Vote.id == vote.id).with_for_update(read=True)).scalar_one()
+    set_committed_value(vote, "state", state)  # the locked row's state, read in the same statement
 
 
 def _store(session: Session, voter: User, vote: Vote, check: RankCheck, channel: BallotChannel, now: datetime,
-           officer: User | None = None) -> tuple[VoteBallot, str, bool]:
+           officer: User | None = None) -> tuple[str, bool]:
     """Store the ballot under the voter's token and mark the register (in one transaction): the first ballot
-    adds the mark, a replacement updates its channel and keeps the time of the first vote."""
+    adds the mark, a replacement updates its channel and keeps the time of the first vote.  Returns the new
+    receipt code and whether a ballot was replaced."""
     code = new_receipt_code()
+    # the first ballot: the mark, then the ballot, each INSERT … ON CONFLICT DO NOTHING (no SAVEPOINT); a mark
+    # already there (an earlier ballot, or a racing one that has just committed) means a replacement
+    marked = session.execute(
+        insert_new(session, VoteRegister).values(vote_id=vote.id, voter_id=voter.id, channel=channel.value, marked_at=now,
+                                                 issued_by_id=officer.id if officer is not None else None).returning(VoteRegister.id)
+    ).scalar_one_or_none()
+    if marked is not None:
+        ballot_id = session.execute(
+            insert_new(session, VoteBallot).values(vote_id=vote.id, token=ballot_token(vote, voter.id), ranking=check.text,
+                                                   cast_on=now.date()).returning(VoteBallot.id)
+        ).scalar_one_or_none()
+        if ballot_id is not None:
+            session.add(VoteReceipt(receipt_hash=receipt_hash(code), vote_id=vote.id, ballot_id=ballot_id, issued_on=now.date()))
+            session.flush()
+            return code, False
     existing = ballot_by_voter(session, vote, voter.id, lock=True)
     replaced = existing is not None
-    if existing is None:
-        try:
-            with session.begin_nested():
-                session.add(VoteRegister(vote_id=vote.id, voter_id=voter.id, channel=channel.value, marked_at=now,
-                                         issued_by_id=officer.id if officer is not None else None))
-                existing = VoteBallot(vote_id=vote.id, token=ballot_token(vote, voter.id), ranking=check.text, cast_on=now.date())
-                session.add(existing)
-                session.flush()
-        except IntegrityError:
-            existing = ballot_by_voter(session, vote, voter.id, lock=True)
-            if existing is None:  # pragma: no cover - the constraint that failed was not the voter's
-                raise
-            replaced = True
-    if replaced:
+    if existing is None:  # marked, but no ballot of theirs in the box
+        existing = VoteBallot(vote_id=vote.id, token=ballot_token(vote, voter.id), ranking=check.text, cast_on=now.date())
+        session.add(existing)
+        session.flush()
+    else:
         existing.ranking, existing.cast_on = check.text, now.date()
         existing.replaced_count += 1
         session.execute(update(VoteReceipt).where(VoteReceipt.ballot_id == existing.id, VoteReceipt.replaced_on.is_(None))
                         .values(replaced_on=now.date()))
+    if marked is None:
         mark = register_mark(session, vote, voter.id)
         if mark is not None:
             mark.channel = channel.value
             mark.issued_by_id = officer.id if officer is not None else None
     session.add(VoteReceipt(receipt_hash=receipt_hash(code), vote_id=vote.id, ballot_id=existing.id, issued_on=now.date()))
     session.flush()
-    return existing, code, replaced
+    return code, replaced
 
 
 def cast_ballot(session: Session, voter: User, vote: Vote, ranks: dict[int, int | None], blank_confirmed: bool = False,
@@ -240,7 +248,7 @@ def cast_ballot(session: Session, voter: User, vote: Vote, ranks: dict[int, int 
     check = check_ranking(vote, ranks, blank_confirmed)
     if not check.ok:
         raise DomainError(" ".join(check.problems + sorted(set(check.field_problems.values()))))
-    _ballot, code, _replaced = _store(session, voter, vote, check, BallotChannel.ONLINE, now)
+    code, _replaced = _store(session, voter, vote, check, BallotChannel.ONLINE, now)
     notices.delegate_voted(session, vote, voter)
     return code
 
@@ -262,7 +270,7 @@ def cast_assisted(session: Session, officer: User, member: User, vote: Vote, ran
     check = check_ranking(vote, ranks, blank_confirmed)
     if not check.ok:
         raise DomainError(" ".join(check.problems + sorted(set(check.field_problems.values()))))
-    ballot, code, replaced = _store(session, member, vote, check, BallotChannel.ASSISTED, now, officer)
+    code, replaced = _store(session, member, vote, check, BallotChannel.ASSISTED, now, officer)
     audit.record(session, "vote.assisted_ballot_keyed", actor=officer, obj=vote, data={"member_id": member.id, "replaced": replaced})
     notices.delegate_voted(session, vote, member)
     return code

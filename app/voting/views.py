@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WResponse
 
+from app.core.db import commit_keeping_loaded
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, public, requires
@@ -18,7 +19,7 @@ from app.delegation.resolution import explain, scope_for
 from app.delegation.where import names_in
 from app.extensions import db
 from app.voting import bp, counting, forms, policy, presenters, queries, services
-from app.voting.models import Vote, VoteState
+from app.voting.models import Vote, VoteBallot, VoteState
 
 
 @bp.route("/")
@@ -41,13 +42,12 @@ def show(vote_id: int) -> str:
                            if policy.is_officer(current_user) else None)
 
 
-def _prefill(vote: Vote, form_class: type[forms.FlaskForm]) -> forms.FlaskForm:
+def _prefill(vote: Vote, form_class: type[forms.FlaskForm], existing: VoteBallot | None) -> forms.FlaskForm:
     ranking = None
     if request.args.get("from") == "delegate":
         rep = services.representative_ballot(db.session, vote, current_user)
         ranking = rep.option_ids if rep is not None else None
     if ranking is None:
-        existing = services.ballot_of(db.session, current_user, vote)
         ranking = existing.option_ids if existing is not None else None
     if ranking is None:
         return form_class()
@@ -65,7 +65,7 @@ def _check_or_cast(vote: Vote, form: forms.FlaskForm) -> tuple[services.RankChec
             db.session.rollback()
             attach_error(form, exc)
         else:
-            db.session.commit()
+            commit_keeping_loaded(db.session)  # the receipt page shows what this request loaded: nothing to load again
             return check, code
     elif check.ok and "cast" in request.form:
         form.form_errors.append(_("Your ranking changed since you checked it. Check it below, then cast your ballot."))
@@ -81,7 +81,7 @@ def ballot(vote_id: int) -> str | WResponse:
     refusal = policy.vote_refusal(current_user, vote)
     existing = services.ballot_of(db.session, current_user, vote)
     form_class = forms.ballot_form_class(vote.options)
-    form = _prefill(vote, form_class) if request.method == "GET" else form_class()
+    form = _prefill(vote, form_class, existing) if request.method == "GET" else form_class()
     check = None
     if request.method == "POST" and refusal is not None:
         form.form_errors.append(refusal)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.budgets import services
 from app.budgets.models import BallotType, BudgetBallot, BudgetHeading, BudgetRegister, Phase
 from app.core.errors import DomainError
@@ -153,8 +153,8 @@ def test_closed_phase_refuses_and_replacing_keeps_one_ballot(browser):  # type: 
 
 
 def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[no-untyped-def]
-    """The replace path taken when another transaction inserted the voter's ballot after we looked: the insert
-    fails on the unique constraint inside a SAVEPOINT and the cast becomes an update of that row."""
+    """The replace path taken when the voter's ballot appeared after we looked for it: the INSERT … ON CONFLICT
+    DO NOTHING inserts nothing (no error, no SAVEPOINT) and the cast becomes an update of that row."""
     _, heading = make_budget()
     voter = make_user(postcode="PE13 1AG")
     a, b, *_ = _ids(heading)
@@ -173,6 +173,38 @@ def test_racing_insert_retries_as_an_update(app, monkeypatch):  # type: ignore[n
     assert len(calls) == 2
     ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
     assert [c.project_id for c in ballot.choices] == [b]
+
+
+def test_a_mark_made_after_the_look_up_makes_the_cast_a_replacement(app, monkeypatch):  # type: ignore[no-untyped-def]
+    """Another cast of the voter's committed its mark between our look-up of the register and our insert: the
+    mark's INSERT … ON CONFLICT DO NOTHING inserts nothing, and the cast replaces that ballot (one mark, one
+    ballot, the old receipt kept as replaced)."""
+    _, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    a, b, *_ = _ids(heading)
+    first = services.cast_ballot(db.session, voter, heading, {a: 1})
+    db.session.commit()
+    monkeypatch.setattr(services.ballots, "_marks_in_budget", lambda session, heading, voter_id: [])
+    services.cast_ballot(db.session, voter, heading, {b: 1})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(BudgetRegister).where(BudgetRegister.heading_id == heading.id)) == 1
+    ballot = db.session.execute(select(BudgetBallot).where(BudgetBallot.heading_id == heading.id)).scalar_one()
+    assert [c.project_id for c in ballot.choices] == [b] and ballot.replaced_count == 1
+    assert services.check_receipt(db.session, first).replaced_at is not None
+
+
+def test_a_paper_mark_made_after_the_look_up_refuses_the_cast(app, monkeypatch):  # type: ignore[no-untyped-def]
+    officer = make_user(Role.OFFICER)
+    _, heading = make_budget()
+    voter = make_user(postcode="PE13 1AG")
+    a, *_ = _ids(heading)
+    services.issue_paper(db.session, officer, heading, voter)
+    db.session.commit()
+    monkeypatch.setattr(services.ballots, "_marks_in_budget", lambda session, heading, voter_id: [])
+    with pytest.raises(DomainError, match="paper ballot"):
+        services.cast_ballot(db.session, voter, heading, {a: 1})
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(BudgetBallot).where(BudgetBallot.heading_id == heading.id)) == 0
 
 
 def test_fifty_concurrent_casts_leave_one_ballot(app):  # type: ignore[no-untyped-def]

@@ -117,3 +117,50 @@ def test_an_officer_keys_a_members_ballot_without_logging_its_content(browser):
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "vote.assisted_ballot_keyed")).scalar_one()
     assert str(vote.options[0].id) not in entry.data_json.replace(f'"member_id":{member.id}', "")
     assert "ranking" not in entry.data_json
+
+
+def test_twenty_concurrent_casts_by_one_member_leave_one_ballot_and_one_mark(app):  # type: ignore[no-untyped-def]
+    """The first ballot's mark and ballot are INSERT … ON CONFLICT DO NOTHING: the casts that lose the race wait
+    for the winner's commit, insert nothing and replace its ballot, each under the ballot's row lock."""
+    import threading
+
+    from sqlalchemy import func
+
+    from app.auth.models import User
+    from app.voting.models import Vote, VoteReceipt, VoteRegister
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers on one file, so casts cannot truly race")
+    vote = make_vote()
+    voter = resident()
+    vote_id, voter_id = vote.id, voter.id
+    option_ids = [o.id for o in vote.options]
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+    codes: list[str] = []
+
+    def cast(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                v, member = db.session.get(Vote, vote_id), db.session.get(User, voter_id)
+                codes.append(services.cast_ballot(db.session, member, v, {option_ids[i % len(option_ids)]: 1}))
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=cast, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(codes) == 20
+    db.session.expire_all()
+    ballot = db.session.execute(select(VoteBallot).where(VoteBallot.vote_id == vote_id)).scalar_one()
+    assert ballot.replaced_count == 19
+    assert db.session.scalar(select(func.count()).select_from(VoteRegister).where(VoteRegister.vote_id == vote_id)) == 1
+    receipts = list(db.session.execute(select(VoteReceipt).where(VoteReceipt.vote_id == vote_id)).scalars())
+    assert len(receipts) == 20 and sum(r.replaced_on is None for r in receipts) == 1

@@ -6,6 +6,7 @@ import importlib.metadata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.budgets.models import BudgetProcess
 
@@ -30,5 +31,5 @@ def _lock_process(session: Session, process: BudgetProcess, *, read: bool) -> No
     """Serialise phase changes against ballots being cast or added (PostgreSQL row lock; SQLite serialises
     writers), then re-read the phase: the process was loaded earlier in the request, and another officer may
     have moved it on since, so the guards that follow must not trust the copy in memory."""
-    session.execute(select(BudgetProcess.id).where(BudgetProcess.id == process.id).with_for_update(read=read))
-    session.refresh(process, ["phase"])
+    phase = session.execute(select(BudgetProcess.phase).where(BudgetProcess.id == process.id).with_for_update(read=read)).scalar_one()
+    set_committed_value(process, "phase", phase)  # the locked row's phase, read in the same statement

@@ -9,8 +9,7 @@ from datetime import datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.budgets import notices, policy
@@ -26,7 +25,7 @@ from app.budgets.models import (
 )
 from app.budgets.services._common import _lock_process, _money
 from app.core import secrecy
-from app.core.db import utcnow
+from app.core.db import insert_new, utcnow
 from app.core.errors import DomainError
 
 
@@ -104,16 +103,27 @@ def vote_refusal(session: Session, voter: Any, heading: BudgetHeading) -> str | 
     refusal = policy.vote_refusal(voter, heading)
     if refusal is not None:
         return refusal
-    mark = register_mark(session, heading.id, voter.id)
+    return _register_refusal(voter, heading, _marks_in_budget(session, heading, voter.id))
+
+
+def _marks_in_budget(session: Session, heading: BudgetHeading, voter_id: int) -> list[tuple[BudgetRegister, BudgetHeading]]:
+    """The voter's register marks in every heading of ``heading``'s budget, with their headings (one statement:
+    it answers both "is there a paper ballot for this heading?" and "did they vote for another area?")."""
+    rows = session.execute(
+        select(BudgetRegister, BudgetHeading)
+        .join(BudgetHeading, BudgetRegister.heading_id == BudgetHeading.id)
+        .where(BudgetHeading.process_id == heading.process_id, BudgetRegister.voter_id == voter_id)
+        .order_by(BudgetHeading.id)
+    ).all()
+    return [(mark, other) for mark, other in rows]
+
+
+def _register_refusal(voter: Any, heading: BudgetHeading, marks: list[tuple[BudgetRegister, BudgetHeading]]) -> str | None:
+    mark = next((m for m, other in marks if other.id == heading.id), None)
     if mark is not None and mark.channel != BallotChannel.ONLINE.value:
         return paper_refusal(mark)
     lineage = {p.id for p in voter.home_place.lineage()}
-    for other in session.execute(
-        select(BudgetHeading)
-        .join(BudgetRegister, BudgetRegister.heading_id == BudgetHeading.id)
-        .where(BudgetHeading.process_id == heading.process_id, BudgetRegister.voter_id == voter.id)
-        .order_by(BudgetHeading.id)
-    ).scalars():
+    for _mark, other in marks:
         if other.place_id not in lineage and heading.place_id not in {p.id for p in other.place.lineage()}:
             return _(
                 "You have already voted in %(other)s in this budget, for an area you no longer live in. Each person votes for one home area in a budget.",
@@ -145,11 +155,14 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     page asks on a step of its own).  A replaced ballot's receipt is kept as "replaced by a later ballot".
 
     The first cast marks the register in the same transaction.  One mark per person per heading and one ballot
-    per token are database constraints: when two online casts race, the loser's insert fails inside a SAVEPOINT
-    and it retries as an update of the winner's row; when a paper ballot was issued meanwhile, it is refused.
+    per token are database constraints.  A first cast inserts the mark with ON CONFLICT DO NOTHING: when two
+    online casts race, the loser's insert waits for the winner's commit, inserts nothing, and the loser
+    replaces the winner's ballot (row-locked); when a paper ballot was issued meanwhile, it is refused.
     """
     _lock_process(session, heading.process, read=True)
-    refusal = vote_refusal(session, voter, heading)
+    refusal = policy.vote_refusal(voter, heading)
+    marks = [] if refusal else _marks_in_budget(session, heading, voter.id)
+    refusal = refusal or _register_refusal(voter, heading, marks)
     if refusal:
         raise DomainError(refusal)
     check = check_choices(heading, choices)
@@ -159,28 +172,16 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
         raise DomainError(_("You have not chosen any project. To cast a blank ballot, confirm it on the next step."))
     code = new_receipt_code()
     token = secrecy.token(secrecy.BUDGET, heading.id, voter.id)
-
-    def existing() -> BudgetBallot | None:
-        return _locked_ballot(session, heading.id, token)
-
-    ballot = existing()
-    if ballot is None:
-        try:
-            with session.begin_nested():
-                session.add(BudgetRegister(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value))
-                ballot = BudgetBallot(heading_id=heading.id, token=token, weight=1, receipt_hash=receipt_hash(code))
-                _fill(ballot, check.choices)
-                session.add(ballot)
-                session.flush()
-            notices.delegate_voted(session, heading, voter)
-            return code
-        except IntegrityError:
-            mark = register_mark(session, heading.id, voter.id)
-            if mark is not None and mark.channel != BallotChannel.ONLINE.value:
-                raise DomainError(paper_refusal(mark)) from None
-            ballot = existing()
-            if ballot is None:  # pragma: no cover - the constraint that failed was not the voter's
-                raise
+    if not any(other.id == heading.id for _mark, other in marks) and _first_ballot(session, voter, heading, token, code, check):
+        notices.delegate_voted(session, heading, voter)
+        return code
+    ballot = _locked_ballot(session, heading.id, token)
+    if ballot is None and _into_box(session, heading, token, code, check):  # marked online, no ballot of theirs in the box
+        notices.delegate_voted(session, heading, voter)
+        return code
+    ballot = ballot or _locked_ballot(session, heading.id, token)  # … or another cast of theirs has just put one in
+    if ballot is None:  # pragma: no cover - the constraint that refused the insert says it is there
+        raise RuntimeError("the voter's ballot is neither in the box nor insertable")
     now = utcnow()
     if ballot.receipt_hash is not None:
         session.add(ReplacedReceipt(heading_id=heading.id, receipt_hash=ballot.receipt_hash,
@@ -195,6 +196,36 @@ def cast_ballot(session: Session, voter: Any, heading: BudgetHeading, choices: d
     session.flush()
     notices.delegate_voted(session, heading, voter)
     return code
+
+
+def _first_ballot(session: Session, voter: Any, heading: BudgetHeading, token: str, code: str, check: BallotCheck) -> bool:
+    """Mark the register and put the ballot in the box, three INSERTs and no SAVEPOINT.  False when the mark
+    was already there (another cast of the voter's committed since the look-up; the caller replaces that
+    ballot), after refusing when that mark is a paper ballot's."""
+    marked = session.execute(
+        insert_new(session, BudgetRegister).values(heading_id=heading.id, voter_id=voter.id, channel=BallotChannel.ONLINE.value,
+                                                   marked_at=utcnow()).returning(BudgetRegister.id)
+    ).scalar_one_or_none()
+    if marked is None:
+        mark = register_mark(session, heading.id, voter.id)
+        if mark is not None and mark.channel != BallotChannel.ONLINE.value:
+            raise DomainError(paper_refusal(mark))
+        return False
+    return _into_box(session, heading, token, code, check)
+
+
+def _into_box(session: Session, heading: BudgetHeading, token: str, code: str, check: BallotCheck) -> bool:
+    """A new ballot with its choices (two INSERTs); False when the box already holds one under ``token``."""
+    ballot_id = session.execute(
+        insert_new(session, BudgetBallot).values(heading_id=heading.id, token=token, weight=1, receipt_hash=receipt_hash(code))
+        .returning(BudgetBallot.id)
+    ).scalar_one_or_none()
+    if ballot_id is None:
+        return False
+    if check.choices:
+        session.execute(insert(BallotChoice), [{"ballot_id": ballot_id, "project_id": pid, "points": pts}
+                                               for pid, pts in sorted(check.choices.items())])
+    return True
 
 
 def _locked_ballot(session: Session, heading_id: int, token: str) -> BudgetBallot | None:
