@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WResponse
 
 from app.budgets import bp, count_jobs, queries
 from app.budgets.models import BudgetHeading
-from app.core import count_jobs as core_jobs
-from app.core import jobs
-from app.core.count_jobs import CountJob, CountState
+from app.core import count_pages
+from app.core.count_jobs import CountJob
 from app.core.permissions import Permission, requires
-from app.extensions import db
 
 
 class Progress(NamedTuple):
@@ -25,24 +23,17 @@ class Progress(NamedTuple):
 
 def progress_or_404(heading_id: int, job_id: int) -> Progress:
     heading = queries.heading_or_404(heading_id)
-    job = core_jobs.job_of(db.session, count_jobs.KIND, heading.id, job_id)
-    if job is None:
-        abort(404)
-    return Progress(heading, job)
+    return Progress(heading, count_pages.job_or_404(count_jobs.KIND, heading.id, job_id))
 
 
 def after_count_request(heading: BudgetHeading, job_id: int, created: bool) -> WResponse:
     """Start the job (when it is new), then show how it is going; once the count is stored (a job run at once),
     its results, as a synchronous count did."""
-    if created:
-        jobs.enqueue(count_jobs.JOB, job_id)
-    job = db.session.get(CountJob, job_id)
-    if job is not None and job.state == CountState.DONE.value:
-        flash(_("Count stored. Check the results before publishing."), "success")
-        return redirect(url_for("budgets.results", heading_id=heading.id))
-    if not created:
-        flash(_("This heading is already being counted: a second count was not started."), "warning")
-    return redirect(url_for("budgets.count_progress", heading_id=heading.id, job_id=job_id))
+    return count_pages.follow_request(
+        count_jobs.JOB, job_id, created, done_message=_("Count stored. Check the results before publishing."),
+        done_url=url_for("budgets.results", heading_id=heading.id),
+        busy_message=_("This heading is already being counted: a second count was not started."),
+        progress_url=url_for("budgets.count_progress", heading_id=heading.id, job_id=job_id))
 
 
 @bp.route("/headings/<int:heading_id>/count/<int:job_id>")

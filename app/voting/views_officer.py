@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WResponse
 
 from app.core import count_jobs as core_jobs
-from app.core import jobs
-from app.core.count_jobs import CountJob, CountState
+from app.core import count_pages
+from app.core.count_jobs import CountJob
 from app.core.errors import DomainError
 from app.core.forms import attach_error
 from app.core.permissions import Permission, requires
@@ -110,15 +110,12 @@ def close(vote: Vote) -> str | WResponse:
 def _after_close_request(vote: Vote, job_id: int, created: bool) -> WResponse:
     """Start the job (when it is new), then show how it is going; once the vote is counted (a job run at once),
     the page to check and publish it, as a synchronous close did."""
-    if created:
-        jobs.enqueue(count_jobs.JOB, job_id)
-    job = db.session.get(CountJob, job_id)
-    if job is not None and job.state == CountState.DONE.value:
-        flash(_("The vote is closed and counted. Check the result and the weight of delegates before publishing."), "success")
-        return redirect(url_for("voting.publish", vote_id=vote.id))
-    if not created:
-        flash(_("This vote is already being closed and counted: a second count was not started."), "warning")
-    return redirect(url_for("voting.close_progress", vote_id=vote.id, job_id=job_id))
+    return count_pages.follow_request(
+        count_jobs.JOB, job_id, created,
+        done_message=_("The vote is closed and counted. Check the result and the weight of delegates before publishing."),
+        done_url=url_for("voting.publish", vote_id=vote.id),
+        busy_message=_("This vote is already being closed and counted: a second count was not started."),
+        progress_url=url_for("voting.close_progress", vote_id=vote.id, job_id=job_id))
 
 
 class CloseProgress(NamedTuple):
@@ -128,10 +125,7 @@ class CloseProgress(NamedTuple):
 
 def close_progress_or_404(vote_id: int, job_id: int) -> CloseProgress:
     vote = queries.vote_or_404(vote_id)
-    job = core_jobs.job_of(db.session, count_jobs.KIND, vote.id, job_id)
-    if job is None:
-        abort(404)
-    return CloseProgress(vote, job)
+    return CloseProgress(vote, count_pages.job_or_404(count_jobs.KIND, vote.id, job_id))
 
 
 @bp.route("/<int:vote_id>/close/<int:job_id>")
