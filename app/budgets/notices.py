@@ -70,6 +70,7 @@ def delegate_voted(session: Session, heading: BudgetHeading, voter: User) -> int
     per member per heading).  It says that their delegate voted, not how: budget ballots stay secret."""
     from app.budgets.services.delegation import resolve_heading
     from app.delegation.models import DelegationNoticePrefs
+    from app.delegation.notices import send_notice
     from app.delegation.services import active_profile
 
     if active_profile(session, voter.id) is None:
@@ -82,17 +83,8 @@ def delegate_voted(session: Session, heading: BudgetHeading, voter: User) -> int
         return 0
     users = select(DelegationNoticePrefs.user_id).where(DelegationNoticePrefs.delegate_voted.is_(True),
                                                          DelegationNoticePrefs.user_id.in_(represented))
-    sent = notify_users(session, DELEGATE_KIND, DELEGATE_SUBJECT, heading.id, users)
-    if sent.count:
-        recipients = email_recipients(session, DELEGATE_SUBJECT, heading.id, sent)
-
-        def compose(user: User) -> tuple[str, str]:
-            link = url_for("budgets.heading", heading_id=heading.id, _external=True)
-            body = render_template("delegation/email_notice.txt", user=user, link=link, sentence=_delegate_sentence(heading))
-            return _("Your delegate voted"), body
-
-        queue_for_each(session, recipients, compose)
-    return sent.count
+    return send_notice(session, DELEGATE_KIND, DELEGATE_SUBJECT, heading.id, users, title=lambda: _("Your delegate voted"),
+                       sentence=lambda: _delegate_sentence(heading), endpoint="budgets.heading", heading_id=heading.id)
 
 
 def _delegate_sentence(heading: BudgetHeading) -> str:

@@ -10,16 +10,15 @@ heading.
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.budgets.models import BudgetHeading
-from app.core.mail import queue_for_each
 from app.deliberation.models import Notification
-from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
+from app.deliberation.notices import Notice, register_subject
 
 SUBJECT = "budget_delegate_paper"
 KIND = "delegate_on_paper"  # at most 20 characters (notifications.kind)
@@ -35,17 +34,11 @@ def delegate_voted_on_paper(session: Session, heading: BudgetHeading, member_ids
     were notified (those already told about this heading are not told twice)."""
     if not member_ids:
         return 0
-    sent = notify_users(session, KIND, SUBJECT, heading.id, select(User.id).where(User.id.in_(member_ids)))
-    if sent.count:
-        recipients = email_recipients(session, SUBJECT, heading.id, sent)
+    from app.delegation.notices import send_notice
 
-        def compose(user: User) -> tuple[str, str]:
-            link = url_for("budgets.heading", heading_id=heading.id, _external=True)
-            body = render_template("delegation/email_notice.txt", user=user, link=link, sentence=_sentence(heading))
-            return _("Your delegate voted on paper: vote yourself"), body
-
-        queue_for_each(session, recipients, compose)
-    return sent.count
+    return send_notice(session, KIND, SUBJECT, heading.id, select(User.id).where(User.id.in_(member_ids)),
+                       title=lambda: _("Your delegate voted on paper: vote yourself"), sentence=lambda: _sentence(heading),
+                       endpoint="budgets.heading", heading_id=heading.id)
 
 
 @register_subject(SUBJECT)

@@ -6,6 +6,9 @@ those who chose e-mail in their account, in their language, after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
@@ -27,29 +30,39 @@ def opted_in(column: ColumnElement[bool]) -> Select[tuple[int]]:
     return select(DelegationNoticePrefs.user_id).where(column.is_(True))
 
 
-def _send(session: Session, kind: str, subject: str, subject_id: int, users: Select[tuple[int]], sentence: str) -> int:
+def send_notice(session: Session, kind: str, subject: str, subject_id: int, users: Select[tuple[int]], *,
+                title: Callable[[], str], sentence: Callable[[], str], endpoint: str, **url_args: Any) -> int:
+    """An in-app notification to each of ``users`` (a select of account ids; one per account and subject), and the
+    delegation e-mail (``delegation/email_notice.txt``) to those who chose e-mail.  ``title()`` and ``sentence()``
+    are called for each recipient in their own language, and the e-mail links to ``endpoint``.  Returns how many
+    were notified.  Used by every notice about delegated votes: here, in budgets and in votes."""
     sent = notify_users(session, kind, subject, subject_id, users)
     if sent.count:
         recipients = email_recipients(session, subject, subject_id, sent)
 
         def compose(user: User) -> tuple[str, str]:
-            link = url_for("delegation.index", _external=True)
-            body = render_template("delegation/email_notice.txt", user=user, sentence=sentence, link=link)
-            return _("News about your delegations"), body
+            link = url_for(endpoint, _external=True, **url_args)
+            return title(), render_template("delegation/email_notice.txt", user=user, sentence=sentence(), link=link)
 
         queue_for_each(session, recipients, compose)
     return sent.count
 
 
+def _news() -> str:
+    return _("News about your delegations")
+
+
 def delegated_to_you(session: Session, event: DelegationEvent) -> int:
     users = opted_in(DelegationNoticePrefs.delegated_to_me).where(DelegationNoticePrefs.user_id == event.delegate_id)
-    return _send(session, KIND_DELEGATED, DELEGATED_SUBJECT, event.id, users, _("Someone delegated their vote to you."))
+    return send_notice(session, KIND_DELEGATED, DELEGATED_SUBJECT, event.id, users, title=_news,
+                       sentence=lambda: _("Someone delegated their vote to you."), endpoint="delegation.index")
 
 
 def delegate_stopped(session: Session, event: DelegationEvent, delegator_ids: list[int]) -> int:
     users = opted_in(DelegationNoticePrefs.delegate_stopped).where(DelegationNoticePrefs.user_id.in_(delegator_ids))
-    return _send(session, KIND_STOPPED, STOPPED_SUBJECT, event.id, users,
-                 _("One of your delegates stopped being a delegate. Check your delegations."))
+    return send_notice(session, KIND_STOPPED, STOPPED_SUBJECT, event.id, users, title=_news,
+                       sentence=lambda: _("One of your delegates stopped being a delegate. Check your delegations."),
+                       endpoint="delegation.index")
 
 
 @register_subject(DELEGATED_SUBJECT)

@@ -4,20 +4,20 @@ open votes shown on the delegation feature's "where my vote goes today" page."""
 from __future__ import annotations
 
 import numpy as np
-from flask import render_template, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core.db import utcnow
-from app.core.mail import queue_for_each
 from app.delegation import where
 from app.delegation.models import DelegationNoticePrefs
+from app.delegation.notices import send_notice
 from app.delegation.resolution import BallotScope, Graph, Resolution
 from app.delegation.services import active_profile
 from app.deliberation.models import Notification
-from app.deliberation.notices import Notice, email_recipients, notify_users, register_subject
+from app.deliberation.notices import Notice, register_subject
 from app.voting.models import Vote, VoteState
 
 SUBJECT = "vote_delegate"
@@ -39,18 +39,9 @@ def delegate_voted(session: Session, vote: Vote, voter: User) -> int:
         return 0
     users = select(DelegationNoticePrefs.user_id).where(DelegationNoticePrefs.delegate_voted.is_(True),
                                                          DelegationNoticePrefs.user_id.in_(represented))
-    sent = notify_users(session, KIND, SUBJECT, vote.id, users)
-    if sent.count:
-        recipients = email_recipients(session, SUBJECT, vote.id, sent)
-
-        def compose(user: User) -> tuple[str, str]:
-            link = url_for("voting.delegate_ballot", vote_id=vote.id, _external=True)
-            body = render_template("delegation/email_notice.txt", user=user, link=link,
-                                   sentence=_("Your delegate voted in “%(title)s”. See how, and vote yourself if you want.", title=vote.title))
-            return _("Your delegate voted"), body
-
-        queue_for_each(session, recipients, compose)
-    return sent.count
+    return send_notice(session, KIND, SUBJECT, vote.id, users, title=lambda: _("Your delegate voted"),
+                       sentence=lambda: _("Your delegate voted in “%(title)s”. See how, and vote yourself if you want.", title=vote.title),
+                       endpoint="voting.delegate_ballot", vote_id=vote.id)
 
 
 def cycle_members(session: Session, vote: Vote, member_ids: list[int]) -> int:
@@ -58,17 +49,9 @@ def cycle_members(session: Session, vote: Vote, member_ids: list[int]) -> int:
     (everyone concerned: it is about their own vote, not news they opted in to)."""
     if not member_ids:
         return 0
-    sent = notify_users(session, CYCLE_KIND, CYCLE_SUBJECT, vote.id, select(User.id).where(User.id.in_(member_ids)))
-    if sent.count:
-        recipients = email_recipients(session, CYCLE_SUBJECT, vote.id, sent)
-
-        def compose(user: User) -> tuple[str, str]:
-            body = render_template("delegation/email_notice.txt", user=user, link=url_for("delegation.where_page", _external=True),
-                                   sentence=_cycle_sentence(vote))
-            return _("Your vote was not cast"), body
-
-        queue_for_each(session, recipients, compose)
-    return sent.count
+    return send_notice(session, CYCLE_KIND, CYCLE_SUBJECT, vote.id, select(User.id).where(User.id.in_(member_ids)),
+                       title=lambda: _("Your vote was not cast"), sentence=lambda: _cycle_sentence(vote),
+                       endpoint="delegation.where_page")
 
 
 def _cycle_sentence(vote: Vote) -> str:

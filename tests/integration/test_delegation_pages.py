@@ -178,3 +178,20 @@ def test_deleting_an_account_withdraws_its_delegate_offer_and_ends_its_delegatio
     history = browser.get("/delegation/history").get_data(as_text=True)
     assert "Delegated" in history and "Former member" in history
     assert "You have not delegated your vote" in browser.get("/delegation/").get_data(as_text=True)
+
+
+def test_delegation_e_mails_are_written_in_the_recipients_language(app):  # type: ignore[no-untyped-def]
+    """The e-mail's sentence, like its subject, is in the delegate's language, not in that of whoever delegated."""
+    d = offer(resident("Dorota"))
+    d.notify_email, d.locale = True, "pl"
+    services.update_prefs(db.session, d, False, False, True)
+    db.session.commit()
+    outbox = app.extensions["mail_outbox"]
+    outbox.clear()
+    delegate(resident("Eve"), d)  # no request: the delegator's side is in English
+    mails = [m for m in outbox if m["To"] == d.email]
+    assert len(mails) == 1
+    body = mails[0].get_content()
+    assert "Wiadomości o Twoich delegacjach" in mails[0]["Subject"]
+    assert "Ktoś przekazał Ci swój głos." in body and "Someone delegated" not in body
+    assert "/delegation" in body
