@@ -25,6 +25,7 @@ from app.budgets.services import software_version
 from app.core import audit, secrecy
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.i18n import moment
 from app.delegation.models import DelegateProfile, Delegation
 from app.delegation.resolution import (
     Resolution,
@@ -170,7 +171,7 @@ def check_closable(vote: Vote, now: datetime) -> None:
     if vote.state != VoteState.OPEN.value:
         raise DomainError(_("This vote is already closed."))
     if now < vote.closes_at:
-        raise DomainError(_("This vote closes on %(when)s. It can be counted after that.", when=vote.closes_at.strftime("%Y-%m-%d %H:%M")))
+        raise DomainError(_("This vote closes on %(when)s. It can be counted after that.", when=moment(vote.closes_at)))
 
 
 def close_vote(session: Session, actor: Any, vote: Vote, now: datetime | None = None, timing: list[Timing] | None = None) -> VoteCount:

@@ -374,4 +374,8 @@ def test_a_vote_not_yet_closing_is_refused_at_once_and_nothing_is_queued(browser
     _officer_signed_in(browser)
     html = browser.submit(f"/votes/{vote.id}/close", {}).get_data(as_text=True)
     assert "closes on" in html and 'href="#' in html  # on the form's error summary, as before
+    from app.core.i18n import moment
+
+    # the closing time as every other date is shown (through Babel, in the officer's language), not ISO
+    assert moment(vote.closes_at) in html and vote.closes_at.strftime("%Y-%m-%d") not in html
     assert _jobs("vote", vote.id) == []
