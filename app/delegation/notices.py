@@ -2,6 +2,10 @@
 delegate) and "your delegate stopped being a delegate" (to their delegators).  "Your delegate voted" belongs
 to the voting feature (app/voting/notices.py).  In-app through app.deliberation.notices, and by e-mail for
 those who chose e-mail in their account, in their language, after the commit.
+
+``send_notice`` is the one sender of every notice about delegated votes, opt-in or not: these two, and those of
+budgets ("your delegate voted", "your delegate voted on paper") and of votes ("your delegate voted", "your
+delegations formed a circle").
 """
 
 from __future__ import annotations
